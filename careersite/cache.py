@@ -1,0 +1,220 @@
+"""The build cache: rendered Markdown by content hash, and the state of the last build.
+
+Layout of the cache folder (default ``.cache/careersite/``, safe to delete at any time):
+
+``markup.sqlite3``
+    Markdown HTML keyed by a hash of the body and the Markdown settings, so a template
+    or front-matter change never re-runs Markdown. SQLite gives atomic, crash-safe
+    writes from several worker processes at once.
+``state-<hash of output path>.pickle``
+    What the last successful build into that output folder read (each source's stat and
+    parsed article) and wrote (each output file's page key, content hash, size, mtime).
+    Written atomically after the output is in place; a missing, unreadable or foreign
+    state file only makes the next build a cold one.
+``lock``
+    Held for the whole build, so two builds into one cache never race.
+
+Nothing here is trusted beyond what it can prove: a source is re-read when its stat
+changed or is too recent to trust, an output file is rewritten when its size or mtime
+is not what the state recorded, and every key includes the package version.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import pickle
+import sqlite3
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+from . import __version__, markup
+from .content import ReadResult, Source
+
+STATE_FORMAT = 1
+MARKUP_SCHEMA = "1"
+
+
+@dataclass(frozen=True, slots=True)
+class OutputFile:
+    key: str  # the page key it was rendered with
+    sha: str  # sha256 of its bytes
+    size: int
+    mtime_ns: int
+
+
+@dataclass
+class State:
+    """What one build read and wrote; the next build starts from it."""
+
+    parse_digest: str = ""
+    started_ns: int = 0  # when the build that wrote this state began reading sources
+    sources: dict[str, tuple[Source, ReadResult]] = field(default_factory=dict)
+    outputs: dict[str, OutputFile] = field(default_factory=dict)
+    output_dir: str = ""
+    version: str = __version__
+    format: int = STATE_FORMAT
+
+
+def state_path(cache_dir: Path, output_dir: Path) -> Path:
+    digest = hashlib.sha256(str(output_dir.resolve()).encode()).hexdigest()[:16]
+    return cache_dir / f"state-{digest}.pickle"
+
+
+def load_state(cache_dir: Path, output_dir: Path) -> State:
+    """The previous build's state, or an empty one when there is none or it cannot be trusted."""
+    path = state_path(cache_dir, output_dir)
+    try:
+        with open(path, "rb") as fh:
+            state = pickle.load(fh)
+    except FileNotFoundError:
+        return State()
+    except Exception:  # a truncated, foreign or old-format file: start cold, never fail
+        return State()
+    if (not isinstance(state, State) or state.format != STATE_FORMAT or state.version != __version__
+            or state.output_dir != str(output_dir.resolve())):
+        return State()
+    return state
+
+
+def save_state(cache_dir: Path, output_dir: Path, state: State) -> None:
+    """Write the state atomically (temporary file, then rename)."""
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    state.output_dir = str(output_dir.resolve())
+    target = state_path(cache_dir, output_dir)
+    fd, tmp = tempfile.mkstemp(dir=cache_dir, prefix=".state-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            pickle.dump(state, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+class MarkupStore:
+    """Rendered Markdown by cache key, shared by all worker processes through SQLite."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._conn: sqlite3.Connection | None = None
+        self._pid = 0
+
+    def _connection(self) -> sqlite3.Connection:
+        # a connection must not cross fork(): every process opens its own
+        if self._conn is None or self._pid != os.getpid():
+            self._conn = self._open()
+            self._pid = os.getpid()
+        return self._conn
+
+    def _open(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        for attempt in (1, 2):
+            try:
+                conn = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
+                conn.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT)")
+                conn.execute("CREATE TABLE IF NOT EXISTS markup (key TEXT PRIMARY KEY, html TEXT, info TEXT)")
+                row = conn.execute("SELECT value FROM meta WHERE name='schema'").fetchone()
+                if row is None:
+                    conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (MARKUP_SCHEMA,))
+                elif row[0] != MARKUP_SCHEMA:
+                    conn.execute("DELETE FROM markup")
+                    conn.execute("UPDATE meta SET value=? WHERE name='schema'", (MARKUP_SCHEMA,))
+                return conn
+            except sqlite3.DatabaseError:
+                if attempt == 2:
+                    raise
+                # a damaged cache file is only a cache: remove it and start again
+                for suffix in ("", "-wal", "-shm"):
+                    with contextlib.suppress(OSError):
+                        os.unlink(str(self.path) + suffix)
+        raise AssertionError("unreachable")
+
+    def info(self, key: str) -> markup.Markup | None:
+        """Everything but the HTML (cheap), or None when not cached."""
+        row = self._connection().execute("SELECT info FROM markup WHERE key=?", (key,)).fetchone()
+        if row is None:
+            return None
+        data = json.loads(row[0])
+        headings = tuple(markup.Heading(*h) for h in data["headings"])
+        return markup.Markup("", headings, data["summary"], tuple(data["links"]), data["words"])
+
+    def html(self, key: str) -> str:
+        row = self._connection().execute("SELECT html FROM markup WHERE key=?", (key,)).fetchone()
+        if row is None:
+            raise KeyError(key)
+        return row[0]
+
+    def put(self, key: str, result: markup.Markup) -> None:
+        info = json.dumps({"headings": [[h.level, h.id, h.text] for h in result.headings],
+                           "summary": result.summary, "links": list(result.links), "words": result.words})
+        self._connection().execute("INSERT OR REPLACE INTO markup VALUES (?, ?, ?)", (key, result.html, info))
+
+    def render(self, key: str, body: str, raw_html: bool) -> markup.Markup:
+        """Cached :func:`careersite.markup.convert` (the HTML is left out of a cache hit)."""
+        cached = self.info(key)
+        if cached is not None:
+            return cached
+        result = markup.convert(body, raw_html)
+        self.put(key, result)
+        return result
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """One transaction for many writes (much faster than one per article)."""
+        conn = self._connection()
+        conn.execute("BEGIN")
+        try:
+            yield
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def prune(self, live: set[str]) -> int:
+        """Drop entries no current article uses, once they outnumber the live ones."""
+        conn = self._connection()
+        total = conn.execute("SELECT COUNT(*) FROM markup").fetchone()[0]
+        if total <= 2 * len(live) + 1000:
+            return 0
+        conn.execute("CREATE TEMP TABLE IF NOT EXISTS live (key TEXT PRIMARY KEY)")
+        conn.execute("DELETE FROM live")
+        conn.executemany("INSERT OR IGNORE INTO live VALUES (?)", ((k,) for k in live))
+        removed = conn.execute("DELETE FROM markup WHERE key NOT IN (SELECT key FROM live)").rowcount
+        return removed
+
+    def close(self) -> None:
+        if self._conn is not None and self._pid == os.getpid():
+            self._conn.close()
+        self._conn = None
+
+
+@contextlib.contextmanager
+def build_lock(cache_dir: Path, notify=lambda msg: None) -> Iterator[None]:
+    """Hold an exclusive lock on the cache for one build; wait if another build holds it."""
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    if sys.platform == "win32":  # pragma: no cover - no flock; builds there must not overlap
+        yield
+        return
+    import fcntl
+    with open(cache_dir / "lock", "a+") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            notify(f"waiting for another build using {cache_dir} to finish …")
+            started = time.monotonic()
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            notify(f"… waited {time.monotonic() - started:.1f} s")
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)

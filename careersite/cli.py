@@ -1,0 +1,236 @@
+"""Command line: ``careersite [build|serve|check|new] …``.
+
+Exit codes: 0 success; 1 content, config or template errors (all of them are printed);
+2 usage errors. A :class:`~careersite.errors.SiteError` becomes a message, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Sequence
+
+from . import __version__
+from .config import Config, load_config
+from .errors import BuildFailed, ConfigError, Problem, SiteError, UsageError
+
+EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
+COMMANDS = ("build", "serve", "check", "new")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] not in (*COMMANDS, "-h", "--help", "--version"):
+        argv.insert(0, "build")  # `python build.py` and `python build.py --drafts` mean build
+    parser = _parser()
+    args = parser.parse_args(argv)
+    out = Output(args)
+    try:
+        return args.handler(args, out)
+    except BuildFailed as exc:
+        out.problems(exc.problems)
+        files = len({p.path for p in exc.problems if p.severity == "error"})
+        errors = sum(p.severity == "error" for p in exc.problems)
+        out.error(f"{_plural(errors, 'error')} in {_plural(files, 'file')}; "
+                  f"{'nothing was written' if args.command == 'check' else 'output/ was left unchanged'}.")
+        return EXIT_ERRORS
+    except ConfigError as exc:
+        out.problems(exc.problems)
+        out.error("the configuration has errors; nothing was built.")
+        return EXIT_ERRORS
+    except UsageError as exc:
+        out.error(str(exc))
+        return EXIT_USAGE
+    except SiteError as exc:
+        out.error(str(exc))
+        return EXIT_ERRORS
+    except KeyboardInterrupt:
+        out.error("interrupted; output/ was left unchanged.")
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", default="config.yaml", metavar="PATH",
+                        help="the site configuration (default: config.yaml)")
+    common.add_argument("--content", metavar="DIR", help="the content folder (default from config: content)")
+    common.add_argument("--output", metavar="DIR", help="the output folder (default from config: output)")
+    common.add_argument("--templates", metavar="DIR", help="the templates folder (default from config: templates)")
+    common.add_argument("--cache-dir", metavar="DIR", help="the cache folder (default: .cache/careersite)")
+    common.add_argument("--base-url", metavar="URL", help="the public URL of the site, e.g. https://example.org/")
+    common.add_argument("--drafts", action="store_true", help="include articles with 'draft: true'")
+    common.add_argument("-j", "--jobs", type=int, default=0, metavar="N",
+                        help="worker processes (default: one per CPU core)")
+    common.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    common.add_argument("--format", choices=("text", "github"), default=None,
+                        help="how to print problems (default: github under GitHub Actions, else text)")
+    common.add_argument("-q", "--quiet", action="store_true", help="print only problems")
+    common.add_argument("-v", "--verbose", action="store_true", help="print timings per stage")
+
+    parser = argparse.ArgumentParser(prog="careersite", description="Build regional career guide sites.")
+    parser.add_argument("--version", action="version", version=f"careersite {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("build", parents=[common], help="build the site into output/ (the default command)")
+    p.add_argument("--full", action="store_true", help="ignore the cache and previous output (a cold build)")
+    p.set_defaults(handler=cmd_build)
+
+    p = sub.add_parser("serve", parents=[common], help="live preview that rebuilds and reloads on save")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    p.add_argument("--no-drafts", action="store_true", help="hide drafts (shown by default in serve)")
+    p.set_defaults(handler=cmd_serve)
+
+    p = sub.add_parser("check", parents=[common], help="validate everything without writing output/")
+    p.set_defaults(handler=cmd_check)
+
+    p = sub.add_parser("new", parents=[common], help="create a new article: new \"ROLE\" \"CITY\"")
+    p.add_argument("role", help="the profession, e.g. \"Fachinformatiker Systemintegration\"")
+    p.add_argument("city", help="the city, e.g. Bochum")
+    p.set_defaults(handler=cmd_new)
+    return parser
+
+
+def load(args: argparse.Namespace, **extra) -> Config:
+    """The config of ``args``: config.yaml plus command-line overrides."""
+    path = Path(args.config)
+    if not path.exists() and args.config == "config.yaml":
+        path = None  # no config file: defaults (relative to the working folder)
+    overrides = {"content_dir": args.content, "output_dir": args.output, "templates_dir": args.templates,
+                 "cache_dir": args.cache_dir, "base_url": args.base_url, "drafts": args.drafts or None, **extra}
+    return load_config(path, overrides)
+
+
+class Output:
+    """Prints progress, results and problems; knows about terminals, quiet mode and CI formats."""
+
+    def __init__(self, args: argparse.Namespace):
+        self.quiet = getattr(args, "quiet", False)
+        self.verbose = getattr(args, "verbose", False)
+        fmt = getattr(args, "format", None)
+        self.github = fmt == "github" or (fmt is None and os.environ.get("GITHUB_ACTIONS") == "true")
+        self.tty = sys.stderr.isatty() and not os.environ.get("CI")
+        self._bar_shown = False
+        self._last = 0.0
+
+    def info(self, message: str) -> None:
+        if not self.quiet:
+            self._clear_bar()
+            print(message, flush=True)
+
+    def error(self, message: str) -> None:
+        self._clear_bar()
+        print(f"error: {message}", file=sys.stderr, flush=True)
+
+    def problems(self, problems: Sequence[Problem]) -> None:
+        self._clear_bar()
+        for problem in problems:
+            print(problem.format(), file=sys.stderr)
+            if self.github:
+                print(_annotation(problem), file=sys.stderr)
+        sys.stderr.flush()
+
+    def progress(self, stage: str, done: int, total: int) -> None:
+        """A one-line progress bar on a terminal, redrawn at most 10 times a second."""
+        if self.quiet or not self.tty or total < 500:
+            return
+        now = time.monotonic()
+        if done < total and now - self._last < 0.1:
+            return
+        self._last = now
+        width = 30
+        filled = width * done // max(total, 1)
+        sys.stderr.write(f"\r{stage:<7} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+        sys.stderr.flush()
+        self._bar_shown = True
+
+    def _clear_bar(self) -> None:
+        if self._bar_shown:
+            sys.stderr.write("\r" + " " * 70 + "\r")
+            self._bar_shown = False
+
+
+def _annotation(problem: Problem) -> str:
+    """A GitHub Actions workflow command, e.g. ``::error file=a.md,line=3,col=5::message``."""
+    level = "error" if problem.severity == "error" else "warning"
+    props = [f"file={_escape_property(problem.path)}"]
+    if problem.line:
+        props.append(f"line={problem.line}")
+    if problem.column:
+        props.append(f"col={problem.column}")
+    text = problem.message + (f" (hint: {problem.hint})" if problem.hint else "")
+    return f"::{level} {','.join(props)}::{_escape_data(text)}"
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+# --- commands ------------------------------------------------------------------------------
+
+def cmd_build(args: argparse.Namespace, out: Output) -> int:
+    from .pipeline import BuildOptions, build
+    config = load(args)
+    options = BuildOptions(jobs=args.jobs, full=args.full, progress=out.progress, log=out.info)
+    report = build(config, options)
+    if report.warnings:
+        if args.strict:
+            raise BuildFailed([_as_error(w) for w in report.warnings])
+        out.problems(report.warnings)
+    out.info(f"Built {report.pages} pages from {_plural(report.articles, 'article')} in {report.seconds:.2f} s "
+             f"({report.rendered} rendered, {report.written} written, {report.removed} removed) "
+             f"-> {_display(config.output_dir)}")
+    if out.verbose:
+        out.info("  " + ", ".join(f"{k} {v:.2f} s" for k, v in report.stages.items()))
+    return EXIT_OK
+
+
+def _as_error(problem: Problem) -> Problem:
+    return Problem(problem.path, problem.line, problem.column, problem.message, problem.hint, "error")
+
+
+def _display(path: Path) -> str:
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)
+
+
+def cmd_serve(args: argparse.Namespace, out: Output) -> int:
+    from .serve import serve
+    config = load(args, drafts=not args.no_drafts)
+    return serve(config, host=args.host, port=args.port, out=out, jobs=args.jobs)
+
+
+def cmd_check(args: argparse.Namespace, out: Output) -> int:
+    from .check import check
+    config = load(args)
+    problems, warnings = check(config, jobs=args.jobs)
+    if args.strict:
+        problems, warnings = problems + [_as_error(w) for w in warnings], []
+    if warnings:
+        out.problems(warnings)
+    if problems:
+        raise BuildFailed(problems)
+    out.info("No problems found.")
+    return EXIT_OK
+
+
+def cmd_new(args: argparse.Namespace, out: Output) -> int:
+    from .scaffold import new_article
+    config = load(args)
+    path = new_article(config, args.role, args.city)
+    out.info(f"Created {_display(path)}")
+    out.info("Fill in the salary and the text, then set 'draft: false' to publish it.")
+    return EXIT_OK

@@ -1,0 +1,253 @@
+"""Finding and reading articles: discover(), read_article() -> Article.
+
+An :class:`Article` is typed, frozen and validated against the front-matter contract
+(schema v1, see README). Reading never stops at the first problem in a file when it can
+go on: every problem found is returned with its file line and a hint.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from . import frontmatter, markup, salary as salary_mod
+from .errors import Problem, did_you_mean
+from .salary import Salary
+from .urls import MAX_SEGMENT_BYTES, slugify
+
+KEYS = ("role", "city", "title", "region", "state", "salary", "date", "updated", "tags", "summary", "draft")
+_BAD_NAME = re.compile(r"[/\\\x00-\x1f\x7f]")
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """A content file: its path relative to content/ (POSIX) and the stat fields the cache trusts."""
+
+    relpath: str
+    mtime_ns: int
+    size: int
+    inode: int
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """One validated article. ``body_key`` finds its rendered HTML in the cache."""
+
+    source: str  # path relative to content/, POSIX separators
+    role: str
+    city: str
+    title: str
+    region: str | None
+    state: str | None
+    salary: Salary
+    date: dt.date | None
+    updated: dt.date | None
+    tags: tuple[str, ...]
+    summary: str
+    draft: bool
+    body_key: str
+    headings: tuple[markup.Heading, ...]
+    links: tuple[str, ...]
+    words: int
+    body_line: int
+
+    @property
+    def role_slug(self) -> str:
+        return slugify(self.role)
+
+    @property
+    def city_slug(self) -> str:
+        return slugify(self.city)
+
+    @property
+    def modified(self) -> dt.date | None:
+        return self.updated or self.date
+
+
+def discover(content_dir: Path) -> list[Source]:
+    """Every ``*.md`` file below ``content_dir`` in sorted order, with its stat.
+
+    Hidden files and folders (``.git``, ``.DS_Store``, editor swap files) and anything
+    not ending in ``.md`` (backups like ``x.md~``) are ignored; symlinked folders are not
+    followed, so a link cannot loop or pull in files from elsewhere.
+    """
+    found: list[Source] = []
+
+    def walk(folder: str, prefix: str) -> None:
+        with os.scandir(folder) as entries:
+            items = sorted(entries, key=lambda e: e.name)
+        for entry in items:
+            if entry.name.startswith("."):
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                walk(entry.path, prefix + entry.name + "/")
+            elif entry.name.endswith(".md") and entry.is_file():
+                st = entry.stat()
+                found.append(Source(prefix + entry.name, st.st_mtime_ns, st.st_size, st.st_ino))
+
+    if content_dir.is_dir():
+        walk(str(content_dir), "")
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class ReadResult:
+    article: Article | None
+    problems: tuple[Problem, ...]
+
+
+def read_article(path: Path, source: str, shown: str, *, locale: str, currency: str, period: str,
+                 raw_html: bool, render_body: Callable[[str, str], markup.Markup]) -> ReadResult:
+    """Read and validate one article file.
+
+    ``source`` is its path relative to content/, ``shown`` the path printed in messages;
+    ``render_body(key, body)`` returns the body's :class:`~careersite.markup.Markup`
+    (from the cache, or by converting it).
+    """
+    problems: list[Problem] = []
+
+    def problem(line: int, column: int, message: str, hint: str = "") -> None:
+        problems.append(Problem(shown, line, column, message, hint))
+
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        problem(0, 0, f"cannot read the file: {exc.strerror}", "check that the file exists and is readable")
+        return ReadResult(None, tuple(problems))
+    try:
+        doc, body, body_line = frontmatter.parse(frontmatter.decode(data))
+    except frontmatter.FrontMatterProblem as exc:
+        problem(exc.line, exc.column, exc.message, exc.hint)
+        return ReadResult(None, tuple(problems))
+
+    meta = doc.data
+
+    def at(*path: Any) -> tuple[int, int]:
+        mark = doc.mark(tuple(path))
+        return mark.line, mark.column
+
+    for dup_path, mark in doc.duplicates:
+        problem(mark.line, mark.column, f"duplicate key '{'.'.join(map(str, dup_path))}'",
+                "remove one of the two lines; only one value is allowed")
+    for key in meta:
+        if key not in KEYS:
+            problem(*at(key, "<key>"), f"unknown key '{key}'",
+                    did_you_mean(key, KEYS) or "allowed keys: " + ", ".join(KEYS))
+
+    def text(key: str, required: bool = False) -> str | None:
+        value = meta.get(key)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if required:
+                where = at(key) if key in meta else (2, 1)
+                problem(*where, f"'{key}' is {'empty' if key in meta else 'missing'}",
+                        f"add a line '{key}: …' to the front matter" if key not in meta else f"write a {key} after '{key}:'")
+            return None
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and key not in ("role", "city"):
+            value = str(value)
+        if not isinstance(value, str):
+            problem(*at(key), f"'{key}' must be text, not {_kind(value)}", f"write {key}: \"…\" with quotes")
+            return None
+        return " ".join(value.split())
+
+    role = text("role", required=True)
+    city = text("city", required=True)
+    for key, name in (("role", role), ("city", city)):
+        if name is None:
+            continue
+        if _BAD_NAME.search(name) or name in (".", ".."):
+            problem(*at(key), f"'{key}' must not contain '/', '\\\\' or control characters: {name!r}",
+                    "write the plain name, e.g. 'Fachkraft für Lagerlogistik'")
+        elif not slugify(name):
+            problem(*at(key), f"'{key}' {name!r} gives an empty URL", "use letters or digits in the name")
+        elif len(slugify(name).encode()) > MAX_SEGMENT_BYTES:
+            problem(*at(key), f"'{key}' is too long for a URL ({len(slugify(name))} characters after conversion)",
+                    f"shorten it to at most {MAX_SEGMENT_BYTES} characters")
+    title = text("title")
+    region = text("region")
+    state = text("state")
+    summary = text("summary")
+
+    salary: Salary | None = None
+    if meta.get("salary") in (None, "", {}):
+        problem(*(at("salary") if "salary" in meta else (2, 1)),
+                "'salary' is " + ("empty" if "salary" in meta else "missing"),
+                "add 'salary:' with 'min:' and 'max:' below it, or one line like 'salary: 3.300–4.600 €'")
+    else:
+        raws = {path[1:]: (mark.raw, mark.plain) for path, mark in doc.marks.items()
+                if path and path[0] == "salary"}
+        try:
+            salary = salary_mod.from_front_matter(meta["salary"], raws, currency, period, locale)
+        except salary_mod.SalaryProblem as exc:
+            problem(*at("salary", *exc.where), exc.message, exc.hint)
+
+    date = _date(meta, "date", at, problem)
+    updated = _date(meta, "updated", at, problem)
+    if date and updated and updated < date:
+        problem(*at("updated"), f"'updated' ({updated}) is before 'date' ({date})", "correct one of the two dates")
+
+    tags: tuple[str, ...] = ()
+    raw_tags = meta.get("tags")
+    if isinstance(raw_tags, str):
+        raw_tags = [raw_tags]
+    if raw_tags is not None:
+        if not isinstance(raw_tags, list) or not all(isinstance(t, (str, int)) and str(t).strip() for t in raw_tags):
+            problem(*at("tags"), "'tags' must be a list of words", "write tags: [IT, Qualitätssicherung]")
+        else:
+            tags = tuple(dict.fromkeys(" ".join(str(t).split()) for t in raw_tags))
+    draft = meta.get("draft", False)
+    if not isinstance(draft, bool):
+        problem(*at("draft"), f"'draft' must be true or false, not {draft!r}", "write draft: true or draft: false")
+        draft = False
+
+    if problems or role is None or city is None or salary is None:
+        return ReadResult(None, tuple(problems))
+    key = markup.cache_key(body, raw_html)
+    body_markup = render_body(key, body)
+    article = Article(
+        source=source, role=role, city=city, title=title or f"{role} in {city}", region=region, state=state,
+        salary=salary, date=date, updated=updated, tags=tags,
+        summary=summary or _shorten(body_markup.summary), draft=draft, body_key=key,
+        headings=body_markup.headings, links=body_markup.links, words=body_markup.words, body_line=body_line,
+    )
+    return ReadResult(article, ())
+
+
+_GERMAN_DATE = re.compile(r"(\d{1,2})\.\s?(\d{1,2})\.\s?(\d{4})")
+
+
+def _date(meta: dict, key: str, at, problem) -> dt.date | None:
+    value = meta.get(key)
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        match = _GERMAN_DATE.fullmatch(value.strip())
+        try:
+            if match:
+                return dt.date(int(match[3]), int(match[2]), int(match[1]))
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            problem(*at(key), f"'{key}' {value!r} is not a real date", "write YYYY-MM-DD, e.g. 2026-11-23")
+            return None
+    problem(*at(key), f"'{key}' must be a date, not {_kind(value)}", "write YYYY-MM-DD, e.g. 2026-11-23")
+    return None
+
+
+def _kind(value: Any) -> str:
+    return {dict: "a mapping", list: "a list", bool: "true/false", int: "a number", float: "a number"}.get(
+        type(value), type(value).__name__)
+
+
+def _shorten(text: str, limit: int = 160) -> str:
+    """Cut ``text`` at a word boundary to at most ``limit`` characters, adding an ellipsis."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:–- ")
+    return cut + "…"

@@ -1,0 +1,1 @@
+"""Site-wide extra files: sitemap and robots.txt, Atom feeds, JSON-LD structured data."""

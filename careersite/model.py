@@ -1,0 +1,183 @@
+"""The site model: cities, professions, regions and states, their URLs, and change digests.
+
+``build_site(articles, config)`` is pure: it groups validated articles into terms,
+assigns every page its output path, reports collisions (two sources, one URL) and
+computes the digests the incremental build uses to decide which pages to re-render.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Iterable
+
+from .config import Config
+from .content import Article
+from .errors import Problem
+from .salary import Stats, statistics
+from .urls import expand, slugify, url_to_file
+
+#: Output paths below these prefixes belong to careersite itself.
+RESERVED = ("static/", "pagefind/", "feeds/", "404.html", "sitemap", "robots.txt", "feed.xml", "index.html")
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """A city, profession, region or state with the articles (indexes into Site.articles) it holds."""
+
+    kind: str  # "city" | "profession" | "region" | "state"
+    name: str
+    slug: str
+    url: str  # site-relative, e.g. "bochum/"
+    articles: tuple[int, ...]
+    parent: str | None = None  # a city's region slug, a region's state slug
+    state: str | None = None  # a city's state slug
+    children: tuple[str, ...] = ()  # a state's or region's city slugs
+    digest: str = ""
+    region_name: str | None = None  # a city's region, as written
+    state_name: str | None = None  # a city's (or region's) state, as written
+
+
+@dataclass(frozen=True)
+class Site:
+    """Everything the renderer needs. Articles are sorted by (city slug, role slug)."""
+
+    config: Config
+    articles: tuple[Article, ...]
+    article_urls: tuple[str, ...]
+    article_digests: tuple[str, ...]
+    cities: dict[str, Term]
+    professions: dict[str, Term]
+    regions: dict[str, Term]
+    states: dict[str, Term]
+    by_source: dict[str, int]
+    digest: str  # changes whenever any card (what lists show of an article) changes
+    warnings: tuple[Problem, ...] = ()
+    problems: tuple[Problem, ...] = ()
+    stats_cache: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def stats(self, term: Term) -> list[Stats]:
+        """Salary statistics of a term's articles (memoised)."""
+        key = (term.kind, term.slug)
+        if key not in self.stats_cache:
+            self.stats_cache[key] = statistics(self.articles[i].salary for i in term.articles)
+        return self.stats_cache[key]
+
+
+def card(article: Article, url: str) -> tuple:
+    """What lists and hubs show of an article; a change here re-renders the pages that list it."""
+    s = article.salary
+    levels = tuple((lv.label, str(lv.min), str(lv.max)) for lv in s.levels)
+    return (url, article.title, article.role, article.city, article.region, article.state, s.currency,
+            s.period, str(s.min), str(s.max), levels, article.summary, str(article.date), str(article.updated),
+            article.draft, article.tags)
+
+
+def _hash(*parts: object) -> str:
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+
+
+def build_site(articles: Iterable[Article], config: Config, shown=lambda source: source) -> Site:
+    """Group ``articles`` into a :class:`Site`; collisions and conflicts become problems.
+
+    ``shown(source)`` turns a content-relative path into the path printed in messages.
+    """
+    ordered = sorted(articles, key=lambda a: (a.city_slug, a.role_slug, a.source))
+    problems: list[Problem] = []
+    warnings: list[Problem] = []
+
+    # Two sources for one article URL: report all files, keep the first so the rest can be checked.
+    seen: dict[tuple[str, str], list[Article]] = {}
+    for article in ordered:
+        seen.setdefault((article.city_slug, article.role_slug), []).append(article)
+    kept: list[Article] = []
+    for group in seen.values():
+        kept.append(group[0])
+        if len(group) > 1:
+            names = ", ".join(shown(a.source) for a in group)
+            for a in group[1:]:
+                problems.append(Problem(shown(a.source), 2, 1,
+                                        f"'{a.role}' in '{a.city}' has more than one article: {names}",
+                                        "role and city together must be unique (case, umlauts and "
+                                        "ae/oe/ue spellings count as the same); merge or rename one"))
+    ordered = kept
+    urls = config.urls
+    article_urls = tuple(expand(urls["article"], city=a.city_slug, role=a.role_slug) for a in ordered)
+    cards = [card(a, u) for a, u in zip(ordered, article_urls)]
+    card_digests = [_hash(c) for c in cards]
+    article_digests = tuple(_hash(a, u) for a, u in zip(ordered, article_urls))
+
+    city_members: dict[str, list[int]] = {}
+    prof_members: dict[str, list[int]] = {}
+    for i, a in enumerate(ordered):
+        city_members.setdefault(a.city_slug, []).append(i)
+        prof_members.setdefault(a.role_slug, []).append(i)
+
+    def pick(values: list[str | None], what: str, slug: str, members: list[int]) -> str | None:
+        """The most common spelling (ties: alphabetical); a warning names a file with another one."""
+        counts = Counter(v for v in values if v)
+        if not counts:
+            return None
+        best = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        if len(best) > 1:
+            odd = next(i for i, v in zip(members, values) if v == best[1][0])
+            warnings.append(Problem(shown(ordered[odd].source), 2, 1,
+                                    f"{what} of '{slug}' is written differently: "
+                                    + ", ".join(f"'{v}' ({n}×)" for v, n in best) + f"; using '{best[0][0]}'",
+                                    f"write the same {what} in every article of '{slug}'"))
+        return best[0][0]
+
+    cities: dict[str, Term] = {}
+    regions_of: dict[str, list[str]] = {}
+    states_of: dict[str, list[str]] = {}
+    region_state: dict[str, list[str]] = {}
+    for slug, members in city_members.items():
+        arts = [ordered[i] for i in members]
+        name = pick([a.city for a in arts], "the city name", slug, members) or slug
+        region = pick([a.region for a in arts], "the region", name, members)
+        state = pick([a.state for a in arts], "the state", name, members)
+        region_slug = slugify(region) if region else None
+        state_slug = slugify(state) if state else None
+        if region_slug:
+            regions_of.setdefault(region_slug, []).append(slug)
+            region_state.setdefault(region_slug, []).append(state or "")
+        if state_slug:
+            states_of.setdefault(state_slug, []).append(slug)
+        digest = _hash(name, region, state, [card_digests[i] for i in members])
+        cities[slug] = Term("city", name, slug, expand(urls["city"], city=slug), tuple(members),
+                            parent=region_slug, state=state_slug, digest=digest, region_name=region,
+                            state_name=state)
+
+    professions: dict[str, Term] = {}
+    for slug, members in prof_members.items():
+        name = pick([ordered[i].role for i in members], "the profession name", slug, members) or slug
+        digest = _hash(name, [card_digests[i] for i in members])
+        professions[slug] = Term("profession", name, slug, expand(urls["profession"], role=slug), tuple(members),
+                                 digest=digest)
+
+    region_names = {slugify(t.region_name): t.region_name for t in cities.values() if t.region_name}
+    state_names = {slugify(t.state_name): t.state_name for t in cities.values() if t.state_name}
+
+    def group(kind: str, members_of: dict[str, list[str]], names: dict[str, str]) -> dict[str, Term]:
+        out = {}
+        for slug, city_slugs in sorted(members_of.items()):
+            city_slugs = sorted(city_slugs)
+            arts = tuple(sorted(i for c in city_slugs for i in cities[c].articles))
+            parent = None
+            if kind == "region":
+                states = [s for s in region_state[slug] if s]
+                parent = slugify(Counter(states).most_common(1)[0][0]) if states else None
+            digest = _hash(names[slug], parent, [cities[c].digest for c in city_slugs])
+            out[slug] = Term(kind, names[slug], slug, expand(urls[kind], **{kind: slug}), arts, parent=parent,
+                             children=tuple(city_slugs), digest=digest,
+                             state_name=state_names.get(parent) if parent else None)
+        return out
+
+    regions = group("region", regions_of, region_names)
+    states = group("state", states_of, state_names)
+
+    by_source = {a.source: i for i, a in enumerate(ordered)}
+    site = Site(config, tuple(ordered), article_urls, article_digests, cities, professions, regions, states,
+                by_source, digest=_hash(card_digests), warnings=tuple(warnings), problems=tuple(problems))
+    return site

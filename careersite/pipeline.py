@@ -1,0 +1,343 @@
+"""The build, as one readable sequence of stages (see ARCHITECTURE.md):
+
+    load config -> discover -> read (front matter + Markdown) -> site model -> plan pages
+        -> render changed pages -> write into output/ -> save the cache state
+
+``build()`` is also what ``serve`` calls on every change: it passes the state of the
+previous build back in, so serve is an incremental build that stays warm and there is
+one dependency-tracking mechanism, not two.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+import jinja2
+
+from . import __version__, markup
+from .cache import MarkupStore, OutputFile, State, build_lock, load_state, save_state
+from .config import Config
+from .content import ReadResult, Source, discover, read_article
+from .errors import BuildFailed, Problem
+from .model import Site, build_site
+from .render import Page, Renderer, Theme, plan
+from .write import (check_output_dir, commit_changes, commit_full, remove_stale_staging, scan_output,
+                    staging_dir, write_file)
+
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+@dataclass
+class BuildOptions:
+    jobs: int = 0  # worker processes; 0 = one per core
+    full: bool = False  # ignore the previous output and state (a cold build)
+    progress: Progress | None = None
+    log: Callable[[str], None] = lambda message: None
+
+
+@dataclass
+class BuildReport:
+    """What a build did, for the CLI, serve, CI summaries and tests."""
+
+    articles: int = 0
+    pages: int = 0
+    rendered: int = 0  # pages whose key changed and were rendered
+    written: int = 0  # files whose bytes changed and were written
+    removed: int = 0
+    cold: bool = True
+    seconds: float = 0.0
+    stages: dict[str, float] = field(default_factory=dict)
+    warnings: list[Problem] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)  # relpaths written or removed
+    state: State | None = None
+
+
+def build(config: Config, options: BuildOptions | None = None, state: State | None = None) -> BuildReport:
+    """Build the site of ``config`` into ``config.output_dir``.
+
+    Raises :class:`~careersite.errors.BuildFailed` with every problem found; output/
+    is then left exactly as it was. Pass the ``state`` of a previous report to skip
+    reading it from the cache (as serve does).
+    """
+    options = options or BuildOptions()
+    report = BuildReport()
+    clock = _Clock(report)
+    with build_lock(config.cache_dir, options.log):
+        problems = check_output_dir(config)
+        if problems:
+            raise BuildFailed(problems)
+        remove_stale_staging(config.output_dir)
+        if state is None or options.full:
+            state = State() if options.full else load_state(config.cache_dir, config.output_dir)
+        store = MarkupStore(config.cache_dir / "markup.sqlite3")
+        try:
+            clock("discover")
+            started_ns = time.time_ns()
+            sources = discover(config.content_dir)
+            clock("read")
+            read = read_sources(sources, config, state, store, options)
+            articles = [r.article for _, r in read.values() if r.article and (config.drafts or not r.article.draft)]
+            problems = [p for _, r in read.values() for p in r.problems]
+            clock("model")
+            site = build_site(articles, config)
+            theme = Theme.load(config.templates_dir)
+            pages, plan_problems = plan(site, theme)
+            problems += [*site.problems, *plan_problems, *check_templates(config)]
+            report.warnings = [_shown(config, p) for p in site.warnings]
+            if problems:
+                raise BuildFailed([_shown(config, p) for p in problems])
+            clock("render")
+            outputs = write_site(site, theme, pages, state, store, options, report)
+            clock("cache")
+            new_state = State(parse_digest=_parse_digest(config), started_ns=started_ns, sources=read,
+                              outputs=outputs)
+            save_state(config.cache_dir, config.output_dir, new_state)
+            store.prune({a.body_key for _, r in read.values() if r.article for a in [r.article]})
+        finally:
+            store.close()
+    clock(None)
+    report.articles, report.pages, report.state = len(site.articles), len(pages), new_state
+    return report
+
+
+class _Clock:
+    """Records how long each stage took (shown with -v and in the CI summary)."""
+
+    def __init__(self, report: BuildReport):
+        self.report, self.stage, self.start, self.t0 = report, None, time.perf_counter(), time.perf_counter()
+
+    def __call__(self, stage: str | None) -> None:
+        now = time.perf_counter()
+        if self.stage:
+            self.report.stages[self.stage] = now - self.start
+        self.stage, self.start = stage, now
+        self.report.seconds = now - self.t0
+
+
+def _shown(config: Config, problem: Problem) -> Problem:
+    """Give a problem in a content file the path an author can open (relative to the working folder)."""
+    if problem.path.endswith(".md") and not os.path.isabs(problem.path):
+        path = config.content_dir / problem.path
+        try:
+            shown = os.path.relpath(path)
+        except ValueError:  # another drive on Windows
+            shown = str(path)
+        return Problem(shown, problem.line, problem.column, problem.message, problem.hint, problem.severity)
+    return problem
+
+
+def _parse_digest(config: Config) -> str:
+    return hashlib.sha256(f"{__version__}|{markup.VERSION}|{config.parse_digest()}".encode()).hexdigest()
+
+
+# --- reading ----------------------------------------------------------------------------
+
+_worker: dict[str, Any] = {}  # set before fork(); read by worker processes
+
+
+def read_sources(sources: list[Source], config: Config, state: State, store: MarkupStore,
+                 options: BuildOptions) -> dict[str, tuple[Source, ReadResult]]:
+    """Parse every source whose stat changed since the last build; reuse the rest."""
+    reusable = state.sources if state.parse_digest == _parse_digest(config) else {}
+    # A file written within 2 s of the last build's start may have changed without its mtime
+    # moving (coarse file-system clocks): re-read it rather than trust its stat.
+    trusted_before = state.started_ns - 2_000_000_000
+    result: dict[str, tuple[Source, ReadResult]] = {}
+    dirty: list[Source] = []
+    for source in sources:
+        old = reusable.get(source.relpath)
+        if old is not None and old[0] == source and source.mtime_ns < trusted_before:
+            result[source.relpath] = old
+        else:
+            dirty.append(source)
+    _worker.update(config=config, store=store)
+    done = 0
+    for chunk in _parallel(_read_chunk, _chunks(dirty, 64), options.jobs, len(dirty)):
+        for source, read in chunk:
+            result[source.relpath] = (source, read)
+        done += len(chunk)
+        if options.progress:
+            options.progress("read", done, len(dirty))
+    return {k: result[k] for k in sorted(result)}
+
+
+def _read_chunk(sources: Sequence[Source]) -> list[tuple[Source, ReadResult]]:
+    config: Config = _worker["config"]
+    store: MarkupStore = _worker["store"]
+    out = []
+    with store.batch():
+        for source in sources:
+            read = read_article(config.content_dir / source.relpath, source.relpath, source.relpath,
+                                locale=config.locale, currency=config.currency, period=config.period,
+                                raw_html=config.raw_html,
+                                render_body=lambda key, body: store.render(key, body, config.raw_html))
+            out.append((source, read))
+    return out
+
+
+# --- rendering and writing ----------------------------------------------------------------
+
+def check_templates(config: Config) -> list[Problem]:
+    """Compile every template once, so all syntax errors are reported together."""
+    from .render import make_environment
+    env = make_environment(config)
+    problems = []
+    for name in env.list_templates(extensions=["html", "xml"]):
+        if name.startswith("static/"):
+            continue
+        try:
+            env.get_template(name)
+        except jinja2.TemplateSyntaxError as exc:
+            problems.append(Problem(_template_path(config, exc.filename or name), exc.lineno or 0, 0,
+                                    f"template syntax error: {exc.message}",
+                                    "check the {% %} and {{ }} tags on this line"))
+    for required in ("base.html", "index.html", "city.html", "profession.html", "region.html", "state.html",
+                     "article.html", "professions.html", "404.html"):
+        if not (config.templates_dir / required).is_file():
+            problems.append(Problem(str(config.templates_dir / required), 0, 0, "template is missing",
+                                    "restore it from the careersite repository's templates/ folder"))
+    return problems
+
+
+def _template_path(config: Config, name: str) -> str:
+    path = Path(name)
+    if not path.is_absolute():
+        path = config.templates_dir / name
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)
+
+
+def write_site(site: Site, theme: Theme, pages: list[Page], state: State, store: MarkupStore,
+               options: BuildOptions, report: BuildReport) -> dict[str, OutputFile]:
+    """Render what changed into a staging folder, then put it in place (see write.py)."""
+    config = site.config
+    output = config.output_dir
+    on_disk = scan_output(output) if state.outputs and not options.full else {}
+    incremental = bool(on_disk)
+    report.cold = not incremental
+    old = state.outputs if incremental else {}
+    intact = {rel for rel, rec in old.items() if on_disk.get(rel) == (rec.size, rec.mtime_ns)}
+    todo = [p for p in pages if not (p.relpath in intact and old[p.relpath].key == p.key)]
+    staging = staging_dir(output)
+    try:
+        renderer = Renderer(site, theme, store.html)
+        _warm(renderer)
+        _worker.update(renderer=renderer, staging=staging,
+                       old={rel: old[rel].sha for rel in intact})
+        rendered: dict[str, tuple[str, int, bool]] = {}
+        problems: list[Problem] = []
+        done = 0
+        for chunk in _parallel(_render_chunk, _chunks(_balanced(todo), 32), options.jobs, len(todo)):
+            for relpath, outcome in chunk:
+                if isinstance(outcome, Problem):
+                    problems.append(outcome)
+                else:
+                    rendered[relpath] = outcome
+            done += len(chunk)
+            if options.progress:
+                options.progress("render", done, len(todo))
+        if problems:
+            raise BuildFailed(problems)
+        changed = sorted(rel for rel, (_, _, wrote) in rendered.items() if wrote)
+        wanted = {p.relpath for p in pages}
+        removed = sorted(rel for rel in on_disk if rel not in wanted)
+        if incremental:
+            commit_changes(staging, output, changed, removed)
+        else:
+            commit_full(staging, output)
+    except BaseException:
+        import shutil
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    outputs: dict[str, OutputFile] = {}
+    for page in pages:
+        if page.relpath in rendered:
+            sha, size, wrote = rendered[page.relpath]
+            if wrote:
+                st = os.stat(output / page.relpath)
+                outputs[page.relpath] = OutputFile(page.key, sha, st.st_size, st.st_mtime_ns)
+            else:
+                prev = old[page.relpath]
+                outputs[page.relpath] = OutputFile(page.key, sha, prev.size, prev.mtime_ns)
+        else:
+            outputs[page.relpath] = old[page.relpath]
+    report.rendered, report.written, report.removed = len(rendered), len(changed), len(removed)
+    report.changed = changed + removed
+    return outputs
+
+
+def _warm(renderer: Renderer) -> None:
+    """Compile templates before fork, so each worker inherits them instead of compiling again."""
+    for name in renderer.env.list_templates(extensions=["html"]):
+        if not name.startswith("static/"):
+            renderer.env.get_template(name)
+
+
+def _render_chunk(pages: Sequence[Page]) -> list[tuple[str, Any]]:
+    renderer: Renderer = _worker["renderer"]
+    staging: Path = _worker["staging"]
+    old: dict[str, str] = _worker["old"]
+    out: list[tuple[str, Any]] = []
+    for page in pages:
+        try:
+            data = renderer.render(page)
+        except Exception as exc:  # a template error: report it like a content error
+            out.append((page.relpath, _render_problem(renderer.config, page, exc)))
+            continue
+        sha = hashlib.sha256(data).hexdigest()
+        if old.get(page.relpath) == sha:
+            out.append((page.relpath, (sha, len(data), False)))  # same bytes: keep the file and its mtime
+            continue
+        write_file(staging, page.relpath, data)
+        out.append((page.relpath, (sha, len(data), True)))
+    return out
+
+
+def _render_problem(config: Config, page: Page, exc: Exception) -> Problem:
+    """Locate a rendering error in the template that raised it."""
+    templates = str(config.templates_dir)
+    line, where = 0, ""
+    for frame, lineno in traceback.walk_tb(exc.__traceback__):
+        filename = frame.f_code.co_filename
+        if filename.startswith(templates):
+            where, line = filename, lineno
+    message = f"{type(exc).__name__}: {exc} (while rendering {page.relpath})"
+    if where:
+        return Problem(_template_path(config, where), line, 0, message,
+                       "fix the template, or the value it uses")
+    return Problem(page.relpath, 0, 0, message, "this is a bug in careersite; please report it")
+
+
+# --- parallel map -----------------------------------------------------------------------------
+
+def _chunks(items: list, size: int) -> list[list]:
+    return [items[i: i + size] for i in range(0, len(items), size)]
+
+
+def _balanced(pages: list[Page]) -> list[Page]:
+    """Hubs first: they are the slowest pages, so no worker is left with one at the end."""
+    weight = {"index": 0, "professions": 0, "city": 1, "profession": 1, "region": 2, "state": 2}
+    return sorted(pages, key=lambda p: weight.get(p.kind, 3))
+
+
+def _parallel(fn: Callable, chunks: list, jobs: int, total: int) -> Iterable:
+    """``map(fn, chunks)`` in forked worker processes, streaming results back in any order.
+
+    Small workloads run in this process: starting workers costs more than it saves.
+    """
+    jobs = jobs or os.cpu_count() or 1
+    if jobs <= 1 or total < 200 or len(chunks) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        yield from map(fn, chunks)
+        return
+    context = multiprocessing.get_context("fork")
+    with context.Pool(min(jobs, len(chunks))) as pool:
+        yield from pool.imap_unordered(fn, chunks)
