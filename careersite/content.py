@@ -181,8 +181,9 @@ def read_article(path: Path, source: str, shown: str, *, locale: str, currency: 
                 if path and path[0] == "salary"}
         try:
             salary = salary_mod.from_front_matter(meta["salary"], raws, currency, period, locale)
-        except salary_mod.SalaryProblem as exc:
-            problem(*at("salary", *exc.where), exc.message, exc.hint)
+        except salary_mod.SalaryProblems as exc:
+            for found in exc.problems:
+                problem(*at("salary", *found.where), found.message, found.hint)
 
     date = _date(meta, "date", at, problem)
     updated = _date(meta, "updated", at, problem)

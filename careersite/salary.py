@@ -72,6 +72,14 @@ class SalaryProblem(Exception):
         self.where, self.message, self.hint = where, message, hint
 
 
+class SalaryProblems(Exception):
+    """Every :class:`SalaryProblem` found in one ``salary:`` value."""
+
+    def __init__(self, problems: list[SalaryProblem]):
+        super().__init__("; ".join(p.message for p in problems))
+        self.problems = problems
+
+
 def statistics(salaries: Iterable[Salary]) -> list[Stats]:
     """Stats per (currency, period) group, largest group first (ties by name)."""
     groups: dict[tuple[str, str], list[Salary]] = {}
@@ -93,71 +101,110 @@ def from_front_matter(value: Any, raws: dict[tuple, tuple[str | None, bool]], de
 
     ``raws`` maps paths below ``salary`` (e.g. ``("min",)``) to the scalar's source text and
     whether it was unquoted, so that ``min: 3.300`` (YAML's float 3.3) is caught.
-    Raises :class:`SalaryProblem` for the first problem found.
+    Raises :class:`SalaryProblems` holding every problem found, so that an author sees all
+    of them in one run.
     """
     if isinstance(value, str):
-        return parse_line(value, default_currency, default_period, locale)
+        try:
+            return parse_line(value, default_currency, default_period, locale)
+        except SalaryProblem as exc:
+            raise SalaryProblems([exc]) from None
     if not isinstance(value, dict):
-        raise SalaryProblem((), "'salary' must be a mapping with min and max, or one line like 3.300–4.600 €",
-                            "write salary:\\n  min: 3300\\n  max: 4600")
+        raise SalaryProblems([SalaryProblem(
+            (), "'salary' must be a mapping with min and max, or one line like 3.300–4.600 €",
+            "write 'salary:' and below it the indented lines 'min: 3300' and 'max: 4600'")])
+    problems: list[SalaryProblem] = []
     known = {"currency", "period", "min", "max", "levels"}
     for key in value:
         if key not in known:
             from .errors import did_you_mean
-            raise SalaryProblem((key, "<key>"), f"unknown key 'salary.{key}'", did_you_mean(key, known))
+            problems.append(SalaryProblem((key, "<key>"), f"unknown key 'salary.{key}'",
+                                          did_you_mean(key, known) or "allowed: " + ", ".join(sorted(known))))
     currency = value.get("currency", default_currency)
     if not isinstance(currency, str) or not _is_currency(currency.upper()):
-        raise SalaryProblem(("currency",), f"unknown currency {currency!r}", "use an ISO 4217 code such as EUR")
+        problems.append(SalaryProblem(("currency",), f"unknown currency {currency!r}",
+                                      "use an ISO 4217 code such as EUR"))
+        currency = default_currency
     currency = currency.upper()
     period = value.get("period", default_period)
     if period not in PERIODS:
-        raise SalaryProblem(("period",), f"unknown period {period!r}", "use one of: hour, month, year")
+        problems.append(SalaryProblem(("period",), f"unknown period {period!r}", "use one of: hour, month, year"))
+        period = None  # amounts cannot be checked for plausibility without a period
+    bounds: list[Decimal | None] = []
     for key in ("min", "max"):
         if key not in value or value[key] is None:
-            raise SalaryProblem((), f"'salary.{key}' is missing", f"add '{key}: <amount>' below 'salary:'")
-    low = _amount(value["min"], ("min",), raws, period)
-    high = _amount(value["max"], ("max",), raws, period)
-    if low > high:
-        raise SalaryProblem(("min",), f"salary min ({low}) is greater than max ({high})", "swap the two values")
-    levels = _levels(value.get("levels"), raws, period, low, high)
+            if key in value:
+                problems.append(SalaryProblem((key,), f"'salary.{key}' is empty", f"write an amount after '{key}:'"))
+            else:
+                problems.append(SalaryProblem((), f"'salary.{key}' is missing",
+                                              f"add '{key}: <amount>' below 'salary:'"))
+            bounds.append(None)
+        else:
+            bounds.append(_collect(problems, _amount, value[key], (key,), raws, period))
+    low, high = bounds
+    if low is not None and high is not None and low > high:
+        problems.append(SalaryProblem(("min",), f"salary min ({low}) is greater than max ({high})",
+                                      "swap the two values"))
+        low = high = None
+    levels = _levels(value.get("levels"), raws, period, low, high, problems)
+    if problems:
+        raise SalaryProblems(problems)
+    assert low is not None and high is not None and period is not None
     return Salary(currency, period, low, high, levels)
 
 
-def _levels(value: Any, raws, period: str, low: Decimal, high: Decimal) -> tuple[Level, ...]:
+def _collect(problems: list[SalaryProblem], check, *args) -> Any:
+    """``check(*args)``, or None with its :class:`SalaryProblem` added to ``problems``."""
+    try:
+        return check(*args)
+    except SalaryProblem as exc:
+        problems.append(exc)
+        return None
+
+
+def _levels(value: Any, raws, period: str | None, low: Decimal | None, high: Decimal | None,
+            problems: list[SalaryProblem]) -> tuple[Level, ...]:
     if value is None:
         return ()
     if not isinstance(value, list):
-        raise SalaryProblem(("levels",), "'salary.levels' must be a list",
-                            "write each level as '- {label: Berufseinstieg, min: 3300, max: 3800}'")
+        problems.append(SalaryProblem(("levels",), "'salary.levels' must be a list",
+                                      "write each level as '- {label: Berufseinstieg, min: 3300, max: 3800}'"))
+        return ()
     levels = []
     for i, item in enumerate(value):
-        where = ("levels", i)
-        if not isinstance(item, dict):
-            raise SalaryProblem(where, f"level {i + 1} must be a mapping with label, min and max",
-                                "write '- {label: Berufseinstieg, min: 3300, max: 3800}'")
-        extra = sorted(set(item) - {"label", "min", "max"})
-        if extra:
-            raise SalaryProblem((*where, extra[0], "<key>"), f"unknown key '{extra[0]}' in level {i + 1}",
-                                "a level has only label, min and max")
-        label = item.get("label")
-        if not isinstance(label, str) or not label.strip():
-            raise SalaryProblem(where, f"level {i + 1} needs a label", "add 'label: Berufseinstieg'")
-        for key in ("min", "max"):
-            if item.get(key) is None:
-                raise SalaryProblem(where, f"level '{label}' has no {key}", f"add '{key}: <amount>'")
-        lo = _amount(item["min"], (*where, "min"), raws, period)
-        hi = _amount(item["max"], (*where, "max"), raws, period)
-        if lo > hi:
-            raise SalaryProblem((*where, "min"), f"level '{label}': min ({lo}) is greater than max ({hi})",
-                                "swap the two values")
-        if lo < low or hi > high:
-            raise SalaryProblem(where, f"level '{label}' ({lo}–{hi}) lies outside the salary range ({low}–{high})",
-                                "widen salary min/max or correct the level")
-        levels.append(Level(label.strip(), lo, hi))
+        level = _collect(problems, _level, i, item, raws, period, low, high)
+        if level is not None:
+            levels.append(level)
     return tuple(levels)
 
 
-def _amount(value: Any, where: tuple, raws, period: str) -> Decimal:
+def _level(i: int, item: Any, raws, period: str | None, low: Decimal | None, high: Decimal | None) -> Level:
+    where = ("levels", i)
+    if not isinstance(item, dict):
+        raise SalaryProblem(where, f"level {i + 1} must be a mapping with label, min and max",
+                            "write '- {label: Berufseinstieg, min: 3300, max: 3800}'")
+    extra = sorted(set(item) - {"label", "min", "max"})
+    if extra:
+        raise SalaryProblem((*where, extra[0], "<key>"), f"unknown key '{extra[0]}' in level {i + 1}",
+                            "a level has only label, min and max")
+    label = item.get("label")
+    if not isinstance(label, str) or not label.strip():
+        raise SalaryProblem(where, f"level {i + 1} needs a label", "add 'label: Berufseinstieg'")
+    for key in ("min", "max"):
+        if item.get(key) is None:
+            raise SalaryProblem(where, f"level '{label}' has no {key}", f"add '{key}: <amount>'")
+    lo = _amount(item["min"], (*where, "min"), raws, period)
+    hi = _amount(item["max"], (*where, "max"), raws, period)
+    if lo > hi:
+        raise SalaryProblem((*where, "min"), f"level '{label}': min ({lo}) is greater than max ({hi})",
+                            "swap the two values")
+    if low is not None and high is not None and (lo < low or hi > high):
+        raise SalaryProblem(where, f"level '{label}' ({lo}–{hi}) lies outside the salary range ({low}–{high})",
+                            "widen salary min/max or correct the level")
+    return Level(label.strip(), lo, hi)
+
+
+def _amount(value: Any, where: tuple, raws, period: str | None) -> Decimal:
     raw, plain = raws.get(where, (None, False))
     if plain and raw and re.fullmatch(r"\d{1,3}(\.\d{3})+", raw):
         raise SalaryProblem(where, f"'{raw}' is read as {value}, not as {raw.replace('.', '')}",
@@ -167,18 +214,24 @@ def _amount(value: Any, where: tuple, raws, period: str) -> Decimal:
     amount = Decimal(str(value))
     if not amount.is_finite() or amount <= 0:
         raise SalaryProblem(where, f"amount {value} must be greater than 0", "write a positive number such as 3300")
+    if period is None:
+        return _plain(amount)
     low, high = PLAUSIBLE[period]
     if not low <= amount <= high:
         hint = f"write {int(amount * 1000)}" if amount < low and amount * 1000 <= high else \
             f"check the amount or the period (allowed for {period}: {low}–{high})"
         raise SalaryProblem(where, f"amount {value} is implausible for {_PERIOD_WORDS[period]} salary", hint)
+    return _plain(amount)
+
+
+def _plain(amount: Decimal) -> Decimal:
     return Decimal(int(amount)) if amount == amount.to_integral_value() else amount
 
 
 _LINE = re.compile(r"^\s*(?P<a>[\d.,\s]+?)\s*(?:–|—|-|bis)\s*(?P<b>[\d.,\s]+?)\s*(?P<rest>\D*)$")
 _PERIOD_SUFFIX = {
     "month": ("monat", "monatlich", "mtl", "mon"),
-    "year": ("jahr", "jährlich", "jahresgehalt", "p.a", "pa", "jahr brutto"),
+    "year": ("jahr", "jährlich", "jahresgehalt", "p a", "pa", "jahr brutto"),  # "p.a." loses its dots
     "hour": ("stunde", "std", "h", "stündlich"),
 }
 
@@ -187,17 +240,23 @@ def parse_line(text: str, default_currency: str, default_period: str, locale: st
     """Parse the one-line form ``3.300–4.600 €`` (optionally ``/Monat``, ``im Jahr``, ``pro Stunde``).
 
     Numbers are read with the site's locale, so ``3.300`` is three thousand three hundred in de_DE.
+    The currency may also stand first (``€ 3.300–4.600`` in de_AT, ``$3,300–4,600`` in en_US).
     """
     hint = "write it like 'salary: 3.300–4.600 €' or as a mapping with min and max"
-    match = _LINE.match(text)
+    currency = default_currency
+    symbols = _symbols(locale)
+    amounts_text = text.strip()
+    for symbol, code in symbols.items():
+        if amounts_text.startswith(symbol):
+            currency, amounts_text = code, amounts_text[len(symbol):]
+            break
+    match = _LINE.match(amounts_text)
     if not match:
         raise SalaryProblem((), f"cannot read salary {text!r}", hint)
     rest = match["rest"].strip()
-    currency = default_currency
-    symbols = _symbols(locale)
     for symbol, code in symbols.items():
         if rest.startswith(symbol):
-            currency, rest = code, rest[len(symbol):]
+            currency, rest = code, rest[len(symbol):].strip()
             break
     words = re.sub(r"[/.]|\b(im|pro|je|brutto|per)\b", " ", rest.lower()).split()
     period = default_period

@@ -85,18 +85,37 @@ def _mark(node: yaml.Node, first_line: int) -> Mark:
     return Mark(node.start_mark.line + first_line, node.start_mark.column + 1, raw, plain)
 
 
+_PLAIN_TAGS = {yaml.MappingNode: "tag:yaml.org,2002:map", yaml.SequenceNode: "tag:yaml.org,2002:seq"}
+_TAG_HINT = "only plain text, numbers, dates, lists and mappings are allowed; remove the tag"
+
+
+def _short_tag(tag: str) -> str:
+    return "!!" + tag.removeprefix("tag:yaml.org,2002:") if tag.startswith("tag:yaml.org,2002:") else tag
+
+
 def _construct(loader, node, path: Path, marks, duplicates, first_line: int) -> Any:
     marks[path] = _mark(node, first_line)
+    if type(node) in _PLAIN_TAGS and node.tag != _PLAIN_TAGS[type(node)]:
+        # the safe constructor is never asked about lists and mappings here: refuse their tags
+        # ourselves, or "!!python/object:os.system {}" would quietly become an empty mapping
+        raise YamlProblem(*_position(node, first_line), f"unsupported YAML tag '{_short_tag(node.tag)}'", _TAG_HINT)
     if isinstance(node, yaml.MappingNode):
+        explicit = sum(key.tag != "tag:yaml.org,2002:merge" for key, _ in node.value)
         loader.flatten_mapping(node)  # resolves YAML merge keys (<<) the way safe_load does
+        merged = len(node.value) - explicit  # flatten_mapping puts the merged pairs first
         result: dict[Any, Any] = {}
-        for key_node, value_node in node.value:
+        inherited: set[str] = set()  # keys that came from a merge: a later pair overrides them
+        for index, (key_node, value_node) in enumerate(node.value):
             key = _scalar(loader, key_node, first_line)
             if not isinstance(key, (str, int, float, bool)) and key is not None:
                 raise YamlProblem(*_position(key_node, first_line), "a key must be plain text")
             key = str(key)
             child = (*path, key)
-            if key in result:
+            if index < merged:
+                inherited.add(key)
+            elif key in inherited:
+                inherited.discard(key)
+            elif key in result:
                 duplicates.append((child, _mark(key_node, first_line)))
                 continue
             result[key] = _construct(loader, value_node, child, marks, duplicates, first_line)
@@ -123,8 +142,7 @@ def _scalar(loader, node, first_line: int) -> Any:
         raise YamlProblem(line, column, f"cannot read '{node.value}': {exc}") from None
     except yaml.constructor.ConstructorError as exc:
         line, column = _position(node, first_line)
-        raise YamlProblem(line, column, f"unsupported YAML value: {exc.problem}",
-                          "only plain text, numbers, dates, lists and mappings are allowed") from None
+        raise YamlProblem(line, column, f"unsupported YAML tag '{_short_tag(node.tag)}'", _TAG_HINT) from None
 
 
 def _position(node, first_line: int) -> tuple[int, int]:
