@@ -240,13 +240,14 @@ def load_config(path: Path | str | None, overrides: Mapping[str, Any] | None = N
     values: dict[str, Any] = {}
     for key in raw:
         if key not in SCHEMA:
-            report((key, "<key>"), f"unknown key '{key}'", did_you_mean(key, SCHEMA))
+            report((key, "<key>"), f"unknown key '{key}'",
+                   did_you_mean(key, SCHEMA) or "known keys: " + ", ".join(SCHEMA))
     for key, (check, default) in SCHEMA.items():
         if key in raw:
             value = check(raw[key])
             if value is None:
                 wanted = _DESCRIPTIONS.get(key) or check.__doc__ or "a valid value"
-                report((key,), f"'{key}' must be {wanted}, not {raw[key]!r}")
+                report((key,), f"'{key}' must be {wanted}, not {raw[key]!r}", _example(key, default))
                 value = default
             values[key] = value
         else:
@@ -305,6 +306,17 @@ def load_config(path: Path | str | None, overrides: Mapping[str, Any] | None = N
         search=values["search"], source=path, drafts=bool(values.get("drafts", False)), **dirs,
     )
     return config
+
+
+def _example(key: str, default: Any) -> str:
+    """How to write a valid value of ``key``, shown as the hint of a wrong one."""
+    if isinstance(default, bool):
+        return f"write {key}: true or {key}: false"
+    if isinstance(default, int):
+        return f"write a whole number, e.g. {key}: {default}"
+    if isinstance(default, dict):
+        return f"write 'name: value' lines indented below '{key}:'"
+    return f"write {key}: \"{default or 'de'}\" (quotes are optional for plain text)"
 
 
 def _check_pattern(kind: str, pattern: Any) -> str:
