@@ -5,14 +5,16 @@ Writes ``N`` Markdown articles (YAML front matter + German body text) to
 
     python bench/corpus.py --articles 10000 --out /tmp/corpus [--seed 1] [--words 750]
 
-or, from Python::
+or, from Python (repository root on ``sys.path``)::
 
     from bench.corpus import generate
-    generate(Path("/tmp/corpus"), 10_000, seed=1, words=750)
+    generate(Path("/tmp/corpus"), 10_000, seed=1, words=750)   # returns 10_000
 
 Output is byte-identical for the same (n, seed, words): all randomness comes
 from a single ``random.Random(seed)`` consumed in article order, and nothing
-depends on the clock, the environment or hash ordering.
+depends on the clock, the environment or hash ordering.  ``--words`` is a
+target for the body (typically within +/-10 %); headings, intro, bullet list
+and table put a floor of roughly 250 words under it.
 
 Grid mapping
 ------------

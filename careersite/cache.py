@@ -106,6 +106,7 @@ class MarkupStore:
         self.path = path
         self._conn: sqlite3.Connection | None = None
         self._pid = 0
+        self._pending: list[tuple[str, str, str]] = []
 
     def _connection(self) -> sqlite3.Connection:
         # a connection must not cross fork(): every process opens its own
@@ -155,30 +156,49 @@ class MarkupStore:
         return row[0]
 
     def put(self, key: str, result: markup.Markup) -> None:
+        """Queue an entry; it is written by :meth:`flush` (or at the end of :meth:`batch`)."""
         info = json.dumps({"headings": [[h.level, h.id, h.text] for h in result.headings],
                            "summary": result.summary, "links": list(result.links), "words": result.words})
-        self._connection().execute("INSERT OR REPLACE INTO markup VALUES (?, ?, ?)", (key, result.html, info))
+        self._pending.append((key, result.html, info))
+
+    def flush(self) -> None:
+        """Write queued entries in one short transaction.
+
+        BEGIN IMMEDIATE takes the write lock up front, so concurrent workers wait for each
+        other (busy timeout) instead of deadlocking on a read-to-write lock upgrade; the slow
+        Markdown conversion happens before, outside any transaction.
+        """
+        if not self._pending:
+            return
+        conn = self._connection()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.executemany("INSERT OR REPLACE INTO markup VALUES (?, ?, ?)", self._pending)
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+        self._pending.clear()
 
     def render(self, key: str, body: str, raw_html: bool) -> markup.Markup:
         """Cached :func:`careersite.markup.convert` (the HTML is left out of a cache hit)."""
         cached = self.info(key)
         if cached is not None:
             return cached
+        for pending in self._pending:  # the same body twice in one batch
+            if pending[0] == key:
+                return markup.convert(body, raw_html)
         result = markup.convert(body, raw_html)
         self.put(key, result)
         return result
 
     @contextlib.contextmanager
     def batch(self) -> Iterator[None]:
-        """One transaction for many writes (much faster than one per article)."""
-        conn = self._connection()
-        conn.execute("BEGIN")
+        """Collect the writes of a block and flush them together (much faster than one by one)."""
         try:
             yield
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+        finally:
+            self.flush()
 
     def prune(self, live: set[str]) -> int:
         """Drop entries no current article uses, once they outnumber the live ones."""
@@ -193,6 +213,7 @@ class MarkupStore:
         return removed
 
     def close(self) -> None:
+        self.flush()
         if self._conn is not None and self._pid == os.getpid():
             self._conn.close()
         self._conn = None

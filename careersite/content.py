@@ -7,7 +7,9 @@ go on: every problem found is returned with its file line and a hint.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import hashlib
 import os
 import re
 from dataclasses import dataclass
@@ -54,14 +56,17 @@ class Article:
     links: tuple[str, ...]
     words: int
     body_line: int
+    role_slug: str  # stored, not derived on access: pages read them thousands of times
+    city_slug: str
+    content_hash: str  # of the file's bytes: changes whenever anything in the article changes
+    card_hash: str  # of what lists and hubs show of it (see card()); unchanged by most body edits
 
-    @property
-    def role_slug(self) -> str:
-        return slugify(self.role)
-
-    @property
-    def city_slug(self) -> str:
-        return slugify(self.city)
+    def card(self) -> tuple:
+        """What lists and hubs show of an article; a change here re-renders the pages that list it."""
+        s = self.salary
+        levels = tuple((lv.label, str(lv.min), str(lv.max)) for lv in s.levels)
+        return (self.title, self.role, self.city, self.region, self.state, s.currency, s.period, str(s.min),
+                str(s.max), levels, self.summary, str(self.date), str(self.updated), self.draft, self.tags)
 
     @property
     def modified(self) -> dt.date | None:
@@ -155,10 +160,15 @@ def read_article(path: Path, source: str, shown: str, *, locale: str, currency: 
 
     role = text("role", required=True)
     city = text("city", required=True)
-    for key, name in (("role", role), ("city", city)):
+    title = text("title")
+    region = text("region")
+    state = text("state")
+    summary = text("summary")
+    # region and state name pages too ("Rhein/Ruhr" is fine there: only role and city name files)
+    for key, name in (("role", role), ("city", city), ("region", region), ("state", state)):
         if name is None:
             continue
-        if _BAD_NAME.search(name) or name in (".", ".."):
+        if key in ("role", "city") and (_BAD_NAME.search(name) or name in (".", "..")):
             problem(*at(key), f"'{key}' must not contain '/', '\\\\' or control characters: {name!r}",
                     "write the plain name, e.g. 'Fachkraft für Lagerlogistik'")
         elif not slugify(name):
@@ -166,10 +176,6 @@ def read_article(path: Path, source: str, shown: str, *, locale: str, currency: 
         elif len(slugify(name).encode()) > MAX_SEGMENT_BYTES:
             problem(*at(key), f"'{key}' is too long for a URL ({len(slugify(name))} characters after conversion)",
                     f"shorten it to at most {MAX_SEGMENT_BYTES} characters")
-    title = text("title")
-    region = text("region")
-    state = text("state")
-    summary = text("summary")
 
     salary: Salary | None = None
     if meta.get("salary") in (None, "", {}):
@@ -213,7 +219,10 @@ def read_article(path: Path, source: str, shown: str, *, locale: str, currency: 
         salary=salary, date=date, updated=updated, tags=tags,
         summary=summary or _shorten(body_markup.summary), draft=draft, body_key=key,
         headings=body_markup.headings, links=body_markup.links, words=body_markup.words, body_line=body_line,
+        role_slug=slugify(role), city_slug=slugify(city), content_hash=hashlib.sha256(data).hexdigest()[:32],
+        card_hash="",
     )
+    article = dataclasses.replace(article, card_hash=hashlib.sha256(repr(article.card()).encode()).hexdigest()[:32])
     return ReadResult(article, ())
 
 

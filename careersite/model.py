@@ -8,6 +8,7 @@ computes the digests the incremental build uses to decide which pages to re-rend
 from __future__ import annotations
 
 import hashlib
+import os
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterable
@@ -65,13 +66,11 @@ class Site:
         return self.stats_cache[key]
 
 
-def card(article: Article, url: str) -> tuple:
-    """What lists and hubs show of an article; a change here re-renders the pages that list it."""
-    s = article.salary
-    levels = tuple((lv.label, str(lv.min), str(lv.max)) for lv in s.levels)
-    return (url, article.title, article.role, article.city, article.region, article.state, s.currency,
-            s.period, str(s.min), str(s.max), levels, article.summary, str(article.date), str(article.updated),
-            article.draft, article.tags)
+def _display(path) -> str:
+    try:
+        return os.path.relpath(path)
+    except ValueError:  # another drive on Windows
+        return str(path)
 
 
 def _hash(*parts: object) -> str:
@@ -95,7 +94,8 @@ def build_site(articles: Iterable[Article], config: Config, shown=lambda source:
     for group in seen.values():
         kept.append(group[0])
         if len(group) > 1:
-            names = ", ".join(shown(a.source) for a in group)
+            # name the files as the author opens them (like the problem's own path), not relative to content/
+            names = ", ".join(_display(config.content_dir / a.source) for a in group)
             for a in group[1:]:
                 problems.append(Problem(shown(a.source), 2, 1,
                                         f"'{a.role}' in '{a.city}' has more than one article: {names}",
@@ -104,9 +104,9 @@ def build_site(articles: Iterable[Article], config: Config, shown=lambda source:
     ordered = kept
     urls = config.urls
     article_urls = tuple(expand(urls["article"], city=a.city_slug, role=a.role_slug) for a in ordered)
-    cards = [card(a, u) for a, u in zip(ordered, article_urls)]
-    card_digests = [_hash(c) for c in cards]
-    article_digests = tuple(_hash(a, u) for a, u in zip(ordered, article_urls))
+    # digests combine hashes computed once when each article was read (cheap at 100,000 articles)
+    card_digests = [a.card_hash + u for a, u in zip(ordered, article_urls)]
+    article_digests = tuple(a.content_hash + a.card_hash + u for a, u in zip(ordered, article_urls))
 
     city_members: dict[str, list[int]] = {}
     prof_members: dict[str, list[int]] = {}

@@ -27,7 +27,7 @@ from .config import Config
 from .content import ReadResult, Source, discover, read_article
 from .errors import BuildFailed, Problem
 from .model import Site, build_site
-from .render import Page, Renderer, Theme, plan
+from .render import Page, Renderer, Theme, make_environment, plan
 from .write import (check_output_dir, commit_changes, commit_full, remove_stale_staging, scan_output,
                     staging_dir, write_file)
 
@@ -89,12 +89,13 @@ def build(config: Config, options: BuildOptions | None = None, state: State | No
             site = build_site(articles, config)
             theme = Theme.load(config.templates_dir)
             pages, plan_problems = plan(site, theme)
-            problems += [*site.problems, *plan_problems, *check_templates(config)]
+            env, template_problems = environment(config, theme)
+            problems += [*site.problems, *plan_problems, *template_problems]
             report.warnings = [_shown(config, p) for p in site.warnings]
             if problems:
                 raise BuildFailed([_shown(config, p) for p in problems])
             clock("render")
-            outputs = write_site(site, theme, pages, state, store, options, report)
+            outputs = write_site(site, theme, env, pages, state, store, options, report)
             clock("cache")
             new_state = State(parse_digest=_parse_digest(config), started_ns=started_ns, sources=read,
                               outputs=outputs)
@@ -184,9 +185,19 @@ def _read_chunk(sources: Sequence[Source]) -> list[tuple[Source, ReadResult]]:
 
 # --- rendering and writing ----------------------------------------------------------------
 
-def check_templates(config: Config) -> list[Problem]:
-    """Compile every template once, so all syntax errors are reported together."""
-    from .render import make_environment
+_environments: dict[tuple[str, str], jinja2.Environment] = {}
+
+
+def environment(config: Config, theme: Theme) -> tuple[jinja2.Environment, list[Problem]]:
+    """The Jinja2 environment with every template compiled, and all template syntax errors.
+
+    Compiling once up front reports every broken template together, and compiled templates
+    are inherited by forked workers. The environment is kept while config and templates are
+    unchanged, so serve's rebuilds do not compile again.
+    """
+    key = (config.digest(), theme.digest)
+    if key in _environments:
+        return _environments[key], []
     env = make_environment(config)
     problems = []
     for name in env.list_templates(extensions=["html", "xml"]):
@@ -201,9 +212,17 @@ def check_templates(config: Config) -> list[Problem]:
     for required in ("base.html", "index.html", "city.html", "profession.html", "region.html", "state.html",
                      "article.html", "professions.html", "404.html"):
         if not (config.templates_dir / required).is_file():
-            problems.append(Problem(str(config.templates_dir / required), 0, 0, "template is missing",
+            problems.append(Problem(_template_path(config, required), 0, 0, "template is missing",
                                     "restore it from the careersite repository's templates/ folder"))
-    return problems
+    if not problems:
+        _environments.clear()
+        _environments[key] = env
+    return env, problems
+
+
+def check_templates(config: Config) -> list[Problem]:
+    """Every template problem of ``config`` (for ``check``)."""
+    return environment(config, Theme.load(config.templates_dir))[1]
 
 
 def _template_path(config: Config, name: str) -> str:
@@ -216,8 +235,27 @@ def _template_path(config: Config, name: str) -> str:
         return str(path)
 
 
-def write_site(site: Site, theme: Theme, pages: list[Page], state: State, store: MarkupStore,
-               options: BuildOptions, report: BuildReport) -> dict[str, OutputFile]:
+@dataclass(frozen=True)
+class Bundle:
+    """Files made together by one generator (e.g. the search index), all below ``prefix``.
+
+    Like a page, a bundle has a key; when it is unchanged and its files are intact, the
+    generator does not run. Its files are written like pages: staged, then put in place,
+    unchanged bytes not rewritten.
+    """
+
+    prefix: str
+    key: str
+    make: Callable[[], dict[str, bytes]]
+
+
+def bundles(site: Site, store: MarkupStore, options: BuildOptions) -> list[Bundle]:
+    """The generated file sets of this build (the Pagefind index, when search is on)."""
+    return []
+
+
+def write_site(site: Site, theme: Theme, env: jinja2.Environment, pages: list[Page], state: State,
+               store: MarkupStore, options: BuildOptions, report: BuildReport) -> dict[str, OutputFile]:
     """Render what changed into a staging folder, then put it in place (see write.py)."""
     config = site.config
     output = config.output_dir
@@ -226,14 +264,14 @@ def write_site(site: Site, theme: Theme, pages: list[Page], state: State, store:
     report.cold = not incremental
     old = state.outputs if incremental else {}
     intact = {rel for rel, rec in old.items() if on_disk.get(rel) == (rec.size, rec.mtime_ns)}
+    keys = {p.relpath: p.key for p in pages}  # every file of the new site -> its key
     todo = [p for p in pages if not (p.relpath in intact and old[p.relpath].key == p.key)]
     staging = staging_dir(output)
     try:
-        renderer = Renderer(site, theme, store.html)
-        _warm(renderer)
+        renderer = Renderer(site, theme, store.html, env)
         _worker.update(renderer=renderer, staging=staging,
                        old={rel: old[rel].sha for rel in intact})
-        rendered: dict[str, tuple[str, int, bool]] = {}
+        rendered: dict[str, tuple[str, int, bool]] = {}  # relpath -> (sha, size, written)
         problems: list[Problem] = []
         done = 0
         for chunk in _parallel(_render_chunk, _chunks(_balanced(todo), 32), options.jobs, len(todo)):
@@ -246,10 +284,17 @@ def write_site(site: Site, theme: Theme, pages: list[Page], state: State, store:
             if options.progress:
                 options.progress("render", done, len(todo))
         if problems:
-            raise BuildFailed(problems)
+            raise BuildFailed(_group(problems))
+        for bundle in bundles(site, store, options):
+            previous = [rel for rel in old if rel.startswith(bundle.prefix)]
+            if previous and all(rel in intact and old[rel].key == bundle.key for rel in previous):
+                keys.update((rel, bundle.key) for rel in previous)
+                continue
+            for relpath, data in sorted(bundle.make().items()):
+                keys[relpath] = bundle.key
+                rendered[relpath] = _stage(staging, relpath, data, _worker["old"])
         changed = sorted(rel for rel, (_, _, wrote) in rendered.items() if wrote)
-        wanted = {p.relpath for p in pages}
-        removed = sorted(rel for rel in on_disk if rel not in wanted)
+        removed = sorted(rel for rel in on_disk if rel not in keys)
         if incremental:
             commit_changes(staging, output, changed, removed)
         else:
@@ -259,27 +304,28 @@ def write_site(site: Site, theme: Theme, pages: list[Page], state: State, store:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     outputs: dict[str, OutputFile] = {}
-    for page in pages:
-        if page.relpath in rendered:
-            sha, size, wrote = rendered[page.relpath]
-            if wrote:
-                st = os.stat(output / page.relpath)
-                outputs[page.relpath] = OutputFile(page.key, sha, st.st_size, st.st_mtime_ns)
-            else:
-                prev = old[page.relpath]
-                outputs[page.relpath] = OutputFile(page.key, sha, prev.size, prev.mtime_ns)
+    for relpath, key in keys.items():
+        if relpath not in rendered:
+            outputs[relpath] = old[relpath]
+            continue
+        sha, size, wrote = rendered[relpath]
+        if wrote:
+            st = os.stat(output / relpath)
+            outputs[relpath] = OutputFile(key, sha, st.st_size, st.st_mtime_ns)
         else:
-            outputs[page.relpath] = old[page.relpath]
+            outputs[relpath] = OutputFile(key, sha, old[relpath].size, old[relpath].mtime_ns)
     report.rendered, report.written, report.removed = len(rendered), len(changed), len(removed)
     report.changed = changed + removed
     return outputs
 
 
-def _warm(renderer: Renderer) -> None:
-    """Compile templates before fork, so each worker inherits them instead of compiling again."""
-    for name in renderer.env.list_templates(extensions=["html"]):
-        if not name.startswith("static/"):
-            renderer.env.get_template(name)
+def _stage(staging: Path, relpath: str, data: bytes, old: dict[str, str]) -> tuple[str, int, bool]:
+    """Write ``data`` into the staging folder unless the output already holds these bytes."""
+    sha = hashlib.sha256(data).hexdigest()
+    if old.get(relpath) == sha:
+        return sha, len(data), False  # same bytes: keep the file and its mtime
+    write_file(staging, relpath, data)
+    return sha, len(data), True
 
 
 def _render_chunk(pages: Sequence[Page]) -> list[tuple[str, Any]]:
@@ -293,12 +339,21 @@ def _render_chunk(pages: Sequence[Page]) -> list[tuple[str, Any]]:
         except Exception as exc:  # a template error: report it like a content error
             out.append((page.relpath, _render_problem(renderer.config, page, exc)))
             continue
-        sha = hashlib.sha256(data).hexdigest()
-        if old.get(page.relpath) == sha:
-            out.append((page.relpath, (sha, len(data), False)))  # same bytes: keep the file and its mtime
-            continue
-        write_file(staging, page.relpath, data)
-        out.append((page.relpath, (sha, len(data), True)))
+        out.append((page.relpath, _stage(staging, page.relpath, data, old)))
+    return out
+
+
+def _group(problems: list[Problem]) -> list[Problem]:
+    """One message per template error, not one per page it broke ("… and 116 more pages")."""
+    groups: dict[tuple, list[Problem]] = {}
+    for problem in problems:
+        message = problem.message.rsplit(" (while rendering ", 1)[0]
+        groups.setdefault((problem.path, problem.line, message), []).append(problem)
+    out = []
+    for (path, line, message), items in groups.items():
+        pages = sorted(p.message.rsplit(" (while rendering ", 1)[-1].rstrip(")") for p in items)
+        more = f" and {len(pages) - 1} more page{'s' if len(pages) > 2 else ''}" if len(pages) > 1 else ""
+        out.append(Problem(path, line, 0, f"{message} (while rendering {pages[0]}{more})", items[0].hint))
     return out
 
 

@@ -67,11 +67,15 @@ def load(text: str, first_line: int = 1) -> Document:
         duplicates: list[tuple[Path, Mark]] = []
         data = _construct(loader, node, (), marks, duplicates, first_line) if node else None
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or str(exc)
+        context = exc.context or ""
+        # an unclosed quote is found at the end of the text; point to where the quote opened
+        mark = exc.context_mark if "quoted scalar" in context and exc.context_mark else exc.problem_mark
+        mark = mark or exc.context_mark
         line = (mark.line + first_line) if mark else first_line
         column = (mark.column + 1) if mark else 0
-        problem = exc.problem or str(exc)
-        raise YamlProblem(line, column, f"YAML syntax error: {problem}", _yaml_hint(problem)) from None
+        text = f"{context}: {problem}" if "quoted scalar" in context else problem
+        raise YamlProblem(line, column, f"YAML syntax error: {text}", _yaml_hint(text)) from None
     except yaml.YAMLError as exc:  # pragma: no cover - errors without marks are rare
         raise YamlProblem(first_line, 0, f"YAML error: {exc}") from None
     finally:
@@ -134,11 +138,11 @@ def _scalar(loader, node, first_line: int) -> Any:
         raise YamlProblem(*_position(node, first_line), "a key must be plain text, not a list or mapping")
     try:
         return loader.construct_object(node, deep=True)
-    except (ValueError, OverflowError) as exc:  # e.g. 2026-02-30 matches the date pattern but is no date
-        line, column = _position(node, first_line)
+    except (ValueError, OverflowError) as exc:
         if node.tag == "tag:yaml.org,2002:timestamp":
-            raise YamlProblem(line, column, f"'{node.value}' is not a real date ({exc})",
-                              "write an existing date as YYYY-MM-DD, e.g. 2026-11-23") from None
+            # 2026-02-30 looks like a date but is none: keep the text, the caller reports it in context
+            return node.value
+        line, column = _position(node, first_line)
         raise YamlProblem(line, column, f"cannot read '{node.value}': {exc}") from None
     except yaml.constructor.ConstructorError as exc:
         line, column = _position(node, first_line)
@@ -158,6 +162,8 @@ def _check_tabs(text: str, first_line: int) -> None:
 
 
 def _yaml_hint(problem: str) -> str:
+    if "quoted scalar" in problem:
+        return "a quote (\" or ') is opened here but not closed on this line"
     if "mapping values are not allowed" in problem:
         return "a value that contains ': ' must be put in quotes, e.g. title: \"Pflege: ein Beruf\""
     if "could not find expected ':'" in problem:
