@@ -1,102 +1,175 @@
 """Inline SVG salary charts, rendered at build time: no JavaScript, no chart library.
 
-Each chart has a <title> and <desc> for screen readers, German number labels, and the
-page shows a table with the same figures next to it (the accessible alternative).
+Every chart is an ``<svg role="img">`` with a ``<title>`` and ``<desc>`` for screen
+readers, labels in the site's number format, and the page shows a table with the same
+figures next to it (the accessible alternative). The SVG has no viewBox: horizontal
+positions are percentages of its width and text keeps its CSS size, so the chart reflows
+from 320 px phones to desktops without shrinking its labels.
+
+Each row is a label line (name left, range right) above its bar. A row's bar spans
+min–max; when the row has levels, the range is drawn as a thin whisker and the levels as
+bars on it. An optional dashed line marks a median.
 """
 
 from __future__ import annotations
 
-from decimal import Decimal
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from html import escape
 
 from markupsafe import Markup
 
-from .salary import format_number, format_range
+from .salary import format_money, format_number, format_range
 
-_W = 640  # viewBox width; the SVG scales to its container
-_LABEL = 150  # left label column
-_RIGHT = 130  # right value column
-_ROW = 30
-
-
-def _scale(hi: Decimal) -> float:
-    return float(hi) * 1.04 or 1.0
+ROW = 38  # px per row: label line + bar
+_LABEL_Y = 14  # baseline of the label line within a row
+_BAR_Y, _BAR_H = 20, 12
+_TOP = 20  # room above the first row for the median label
+_AXIS = 24  # room below the last row for the tick labels
+LABEL_LIMIT = 26  # characters; longer names are shortened in the chart (the table has them in full)
 
 
-def _x(value: Decimal, top: float) -> float:
-    return round(_LABEL + (_W - _LABEL - _RIGHT) * float(value) / top, 1)
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One bar: a label, a range and optional (label, min, max) levels drawn on it."""
+
+    label: str
+    low: Decimal
+    high: Decimal
+    levels: tuple[tuple[str, Decimal, Decimal], ...] = ()
 
 
-def _svg(ident: str, title: str, desc: str, height: int, body: list[str]) -> Markup:
-    head = (f'<svg class="chart" viewBox="0 0 {_W} {height}" width="100%" role="img" '
-            f'aria-labelledby="{ident}_t {ident}_d" xmlns="http://www.w3.org/2000/svg">'
-            f'<title id="{ident}_t">{escape(title)}</title><desc id="{ident}_d">{escape(desc)}</desc>')
-    return Markup(head + "".join(body) + "</svg>")
+def nice_step(span: float) -> Decimal:
+    """A 1-2-2.5-5 step that divides ``span`` into at most five intervals."""
+    magnitude = Decimal(1)
+    while True:
+        for factor in (1, 2, Decimal("2.5"), 5):
+            step = magnitude * factor
+            if span / float(step) <= 5:
+                return step
+        magnitude *= 10
 
 
-def _axis(top: float, height: int, currency_unit: str, locale: str) -> list[str]:
-    out = []
-    step = _nice_step(top)
-    value = 0
-    while value <= top:
-        x = _x(Decimal(value), top)
-        out.append(f'<line class="grid" x1="{x}" x2="{x}" y1="4" y2="{height - 18}"/>'
-                   f'<text class="tick" x="{x}" y="{height - 4}" text-anchor="middle">'
-                   f'{format_number(Decimal(value), locale)}</text>')
-        value += step
-    return out
+def axis_bounds(low: Decimal, high: Decimal) -> tuple[Decimal, Decimal, Decimal]:
+    """(start, end, step) of an axis covering low..high, with round ends.
+
+    The axis starts below the lowest value rather than at 0: the bars show ranges
+    (floating bars), and a 0 baseline would squeeze 2.800–4.400 into a sliver.
+    """
+    span = float(high - low) or float(high) * 0.2 or 1.0
+    step = nice_step(span * 1.1)
+    start = (low / step).to_integral_value(rounding=ROUND_FLOOR) * step
+    end = (high / step).to_integral_value(rounding=ROUND_CEILING) * step
+    if start == low and start > 0:
+        start -= step  # keep the lowest bar off the chart's edge
+    if end == high:
+        end += step
+    return max(start, Decimal(0)), end, step
 
 
-def _nice_step(top: float) -> int:
-    for step in (100, 250, 500, 1000, 2000, 2500, 5000, 10000, 20000, 50000, 100000, 250000):
-        if top / step <= 5:
-            return step
-    return 500000
+def _pct(value: Decimal, start: Decimal, end: Decimal) -> str:
+    share = (value - start) / (end - start) * 100
+    return f"{share.quantize(Decimal('0.01'))}%"
 
 
-def _bar(y: float, label: str, lo: Decimal, hi: Decimal, levels, top: float, currency: str, locale: str,
-         current: bool = False) -> str:
-    x1, x2 = _x(lo, top), _x(hi, top)
-    cls = "bar current" if current else "bar"
-    parts = [f'<text class="label" x="{_LABEL - 8}" y="{y + 15}" text-anchor="end">{escape(label)}</text>',
-             f'<rect class="{cls}" x="{x1}" y="{y + 4}" width="{max(round(x2 - x1, 1), 2)}" height="16" rx="3"/>']
-    for level in levels:
-        lx1, lx2 = _x(level.min, top), _x(level.max, top)
-        parts.append(f'<rect class="level" x="{lx1}" y="{y + 8}" width="{max(round(lx2 - lx1, 1), 2)}" height="8" rx="2"/>')
-    parts.append(f'<text class="value" x="{_W - _RIGHT + 6}" y="{y + 15}">'
-                 f'{escape(format_range(lo, hi, currency, locale))}</text>')
-    return "".join(parts)
+def _width(low: Decimal, high: Decimal, start: Decimal, end: Decimal) -> str:
+    share = max((high - low) / (end - start) * 100, Decimal("0.6"))  # a single value stays visible
+    return f"{share.quantize(Decimal('0.01'))}%"
 
 
-def levels_chart(article, config) -> Markup:
-    """One bar for the range and one per level."""
-    s = article.salary
-    rows = [(config.words["salary_range"], s.min, s.max)] + [(lv.label, lv.min, lv.max) for lv in s.levels]
-    top = _scale(s.max)
-    height = len(rows) * _ROW + 26
-    body = _axis(top, height, s.currency, config.locale)
-    for n, (label, lo, hi) in enumerate(rows):
-        body.append(_bar(n * _ROW, _truncate(label), lo, hi, (), top, s.currency, config.locale, current=n == 0))
-    title = config.words["chart_title"].format(name=article.title)
-    return _svg("chart_levels", title, config.words["chart_desc"], height, body)
+def _shorten(text: str, limit: int = LABEL_LIMIT) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def comparison_chart(term, rows: list[dict], config) -> Markup:
-    """One bar per city (or profession) with its levels, on a shared scale (one currency and period)."""
+def salary_chart(ident: str, title: str, desc: str, rows: Sequence[Row], currency: str, locale: str,
+                 median: tuple[str, Decimal] | None = None) -> Markup:
+    """An SVG with one row per ``Row`` on a shared axis; ``median`` = (label, value) adds a dashed line.
+
+    ``ident`` must be unique on the page (it names the title and desc elements).
+    """
     if not rows:
         return Markup("")
-    group = rows[0]["salary"].group
-    same = [r for r in rows if r["salary"].group == group]
-    top = _scale(max(r["salary"].max for r in same))
-    height = len(same) * _ROW + 26
-    body = _axis(top, height, group[0], config.locale)
-    for n, row in enumerate(same):
-        s = row["salary"]
-        label = row["city"] if term.kind == "profession" else row["role"]
-        body.append(_bar(n * _ROW, _truncate(label), s.min, s.max, s.levels, top, s.currency, config.locale))
-    title = config.words["chart_title"].format(name=term.name)
-    return _svg(f"chart_{term.kind}", title, config.words["chart_desc"], height, body)
+    low = min(r.low for r in rows)
+    high = max(r.high for r in rows)
+    if median:
+        low, high = min(low, median[1]), max(high, median[1])
+    start, end, step = axis_bounds(low, high)
+    height = _TOP + len(rows) * ROW + _AXIS
+    plot_bottom = _TOP + len(rows) * ROW
+    out = [f'<svg class="chart" width="100%" height="{height}" role="img" '
+           f'aria-labelledby="{ident}-t {ident}-d" xmlns="http://www.w3.org/2000/svg">'
+           f'<title id="{ident}-t">{escape(title)}</title><desc id="{ident}-d">{escape(desc)}</desc>']
+    tick = start
+    while tick <= end:
+        x = _pct(tick, start, end)
+        anchor = "start" if tick == start else "end" if tick + step > end else "middle"
+        out.append(f'<line class="grid" x1="{x}" x2="{x}" y1="{_TOP}" y2="{plot_bottom}"/>'
+                   f'<text class="tick" x="{x}" y="{height - 6}" text-anchor="{anchor}">'
+                   f'{format_number(tick, locale)}</text>')
+        tick += step
+    for n, row in enumerate(rows):
+        y = _TOP + n * ROW
+        out.append(f'<text class="label" x="0" y="{y + _LABEL_Y}">{escape(_shorten(row.label))}</text>'
+                   f'<text class="value" x="100%" y="{y + _LABEL_Y}" text-anchor="end">'
+                   f'{escape(format_range(row.low, row.high, currency, locale))}</text>')
+        x, w = _pct(row.low, start, end), _width(row.low, row.high, start, end)
+        if row.levels:
+            mid = y + _BAR_Y + _BAR_H // 2
+            out.append(f'<rect class="whisker" x="{x}" y="{mid - 1}" width="{w}" height="2"/>'
+                       f'<rect class="whisker" x="{x}" y="{y + _BAR_Y}" width="2" height="{_BAR_H}"/>'
+                       f'<rect class="whisker" x="{_pct(row.high, start, end)}" y="{y + _BAR_Y}" width="2" '
+                       f'height="{_BAR_H}" transform="translate(-2 0)"/>')
+            for _label, lo, hi in row.levels:
+                out.append(f'<rect class="bar" x="{_pct(lo, start, end)}" y="{y + _BAR_Y + 2}" '
+                           f'width="{_width(lo, hi, start, end)}" height="{_BAR_H - 4}" rx="2"/>')
+        else:
+            out.append(f'<rect class="bar" x="{x}" y="{y + _BAR_Y}" width="{w}" height="{_BAR_H}" rx="2"/>')
+    if median:
+        label, value = median
+        x = _pct(value, start, end)
+        share = (value - start) / (end - start)
+        # keep the label inside the chart: beside the line near the edges, centred above it in between
+        anchor, dx = ("start", 4) if share < Decimal("0.3") else ("end", -4) if share > Decimal("0.7") \
+            else ("middle", 0)
+        out.append(f'<line class="median" x1="{x}" x2="{x}" y1="{_TOP - 2}" y2="{plot_bottom}"/>'
+                   f'<text class="median-label" x="{x}" dx="{dx}" y="{_TOP - 6}" text-anchor="{anchor}">'
+                   f'{escape(label)} {escape(format_money(value, currency, locale))}</text>')
+    out.append("</svg>")
+    return Markup("".join(out))
 
 
-def _truncate(text: str, limit: int = 22) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def describe(words, period: str, has_levels: bool, median: tuple[str, Decimal] | None,
+             currency: str, locale: str) -> str:
+    """The chart's <desc>: what the marks mean, in the site's words."""
+    per = {"month": words["per_month"], "year": words["per_year"], "hour": words["per_hour"]}[period]
+    parts = [words["chart_desc"].format(period=f"{words['gross']} {per}")]
+    if has_levels:
+        parts.append(words["chart_desc_levels"])
+    if median:
+        parts.append(words["chart_desc_median"].format(median=format_money(median[1], currency, locale)))
+    return " ".join(parts)
+
+
+def levels_chart(article, config, median: Decimal | None = None) -> Markup:
+    """The article's small chart: its whole range and each level, with the profession's median if given."""
+    s = article.salary
+    words = config.words
+    rows = [Row(words["salary_range"], s.min, s.max)] + [Row(lv.label, lv.min, lv.max) for lv in s.levels]
+    mark = (words["median_all"], median) if median is not None else None
+    desc = describe(words, s.period, False, mark, s.currency, config.locale)
+    return salary_chart("chart-levels", words["chart_title"].format(name=article.title), desc, rows,
+                        s.currency, config.locale, mark)
+
+
+def comparison_chart(ident: str, title: str, entries: Sequence[tuple[str, object]], config,
+                     median: Decimal | None = None) -> Markup:
+    """One row per (label, Salary) of one currency and period, levels drawn on the range."""
+    if not entries:
+        return Markup("")
+    words = config.words
+    first = entries[0][1]
+    rows = [Row(label, s.min, s.max, tuple((lv.label, lv.min, lv.max) for lv in s.levels)) for label, s in entries]
+    mark = (words["median_all"], median) if median is not None else None
+    desc = describe(words, first.period, any(r.levels for r in rows), mark, first.currency, config.locale)
+    return salary_chart(ident, title, desc, rows, first.currency, config.locale, mark)

@@ -12,10 +12,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+from urllib.parse import urlsplit
 
 import jinja2
 from babel.dates import format_date
@@ -27,7 +30,7 @@ from .errors import Problem
 from .extras import feeds, sitemap, structured_data
 from .model import RESERVED, Site, Term
 from .salary import format_money, format_number, format_range
-from .urls import check_relpath, relative_url, url_to_file
+from .urls import check_relpath, relative_url, slugify, url_to_file
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,32 +127,52 @@ def plan(site: Site, theme: Theme) -> tuple[list[Page], list[Problem]]:
         pages.append(Page(relpath, kind, ref, number, _hash(base, kind, relpath, ref, number, deps)))
 
     size = config.hub_page_size
+    names = {(t.kind, t.slug): cross_names(site, t) for terms in (site.cities, site.professions)
+             for t in terms.values()}
     add("index.html", "index", deps=(site.digest,), origin="the start page")
     add("404.html", "404", origin="the 404 page")
     for name, relpath in sorted(theme.assets.items()):
         add(relpath, "static", ref=relpath, deps=(_hash(theme.static[relpath]),), origin=f"templates/static/{name}")
-    for index, (article, url) in enumerate(zip(site.articles, site.article_urls)):
+    for index, (article, url) in enumerate(zip(site.articles, site.article_urls, strict=True)):
         if _reserved(url):
             problems.append(Problem(article.source, 2, 1, f"the URL '{url}' is reserved for careersite's own files",
                                     "rename the city or role, or change the URL pattern"))
             continue
-        deps = (site.article_digests[index], site.cities[article.city_slug].digest,
-                site.professions[article.role_slug].digest)
+        city, profession = site.cities[article.city_slug], site.professions[article.role_slug]
+        deps = (site.article_digests[index], city.digest, profession.digest,
+                names[("city", city.slug)], names[("profession", profession.slug)])
         add(url_to_file(url), "article", ref=str(index), deps=deps, origin=f"article {article.source}")
     for kind, terms in (("city", site.cities), ("profession", site.professions), ("region", site.regions),
                         ("state", site.states)):
         for slug, term in sorted(terms.items()):
-            count = max(1, -(-len(_entries(site, term)) // size))
+            count = page_count(len(_entries(site, term)), size)
+            deps = (term.digest, names.get((kind, slug), ""))
             for number in range(1, count + 1):
-                add(url_to_file(paginated(term.url, number)), kind, ref=slug, number=number, deps=(term.digest,),
+                add(url_to_file(paginated(term.url, number)), kind, ref=slug, number=number, deps=deps,
                     origin=f"the {kind} page of '{term.name}'")
-    prof_count = max(1, -(-len(site.professions) // size))
-    for number in range(1, prof_count + 1):
+    for number in range(1, page_count(len(site.professions), size) + 1):
         add(url_to_file(paginated(professions_url(config), number)), "professions", number=number,
             deps=(site.digest,), origin="the list of all professions")
     for relpath, kind, ref in [*sitemap.files(site), *feeds.files(site)]:
         add(relpath, kind, ref=ref, deps=(site.digest,), origin=f"the {kind}")
     return pages, problems
+
+
+def page_count(rows: int, size: int) -> int:
+    """How many pages a hub of ``rows`` entries has (at least one)."""
+    return max(1, -(-rows // size))
+
+
+def cross_names(site: Site, term: Term) -> str:
+    """A digest of the names a city or profession page shows of the *other* terms of its articles.
+
+    A city page names each article's profession, a profession page each article's city, as
+    the model spells them (the most common spelling). Those names belong to other terms, so
+    their digests do not cover them; this digest goes into the key of every page that shows them.
+    """
+    if term.kind == "city":
+        return _hash([site.professions[site.articles[i].role_slug].name for i in term.articles])
+    return _hash([site.cities[site.articles[i].city_slug].name for i in term.articles])
 
 
 def professions_url(config: Config) -> str:
@@ -171,15 +194,27 @@ def _entries(site: Site, term: Term) -> list:
 
 # --- rendering ------------------------------------------------------------------------
 
+#: At most this many other cities (comparison) and other professions (related) on an
+#: article page; the hubs list them all. Keeps an article small in a site where a
+#: profession exists in 100 cities and a city has 1,000 professions.
+COMPARE_LIMIT = 10
+RELATED_LIMIT = 10
+#: Hubs with more entries than this get an A–Z letter navigation and letter groups.
+AZ_MIN = 20
+
+
 class Renderer:
     """Renders pages of one site. Create one per process; it owns the Jinja2 environment."""
 
-    def __init__(self, site: Site, theme: Theme, body_html: Callable[[str], str]):
+    def __init__(self, site: Site, theme: Theme, body_html: Callable[[str], str],
+                 env: jinja2.Environment | None = None):
         self.site = site
         self.config = site.config
         self.theme = theme
         self.body_html = body_html
-        self.env = make_environment(self.config)
+        self.env = env or make_environment(self.config)
+        # Per-term results shared by the pages of one term (a term's pages read only that term).
+        self._memo: dict[tuple, Any] = {}
 
     def render(self, page: Page) -> bytes:
         if page.kind == "static":
@@ -188,8 +223,13 @@ class Renderer:
             return sitemap.render(self.site, page)
         if page.kind in feeds.KINDS:
             return feeds.render(self.site, page)
-        context = getattr(self, f"_ctx_{page.kind}")(page)
-        context.update(self._common(page))
+        context = self._common(page)
+        context.update(getattr(self, f"_ctx_{page.kind}")(page))
+        context["heading"] = context["title"]  # the h1; <title> also names the page number
+        if page.number > 1:
+            suffix = context["words"]["page_of"].format(number=page.number, count=context["pager"]["count"])
+            context["title"] = f"{context['title']} – {suffix}"
+            context["description"] = f"{context['description']} {suffix}."
         template = self.env.get_template(f"{page.kind}.html")
         return template.render(context).encode("utf-8")
 
@@ -198,81 +238,102 @@ class Renderer:
     def _common(self, page: Page) -> dict[str, Any]:
         config = self.config
         url = page_url(page.relpath)
+        if page.kind == "404":
+            # Served for any missing path, so relative links would break: use root-relative ones.
+            root = urlsplit(config.base_url).path
+
+            def link(target: str) -> str:
+                return root + target
+        else:
+            def link(target: str) -> str:
+                return relative_url(page.relpath, target)
         return {
             "config": config, "words": config.words, "page_url": url,
             "canonical": config.base_url + url,
-            "link": lambda target: relative_url(page.relpath, target),
-            "asset": lambda name: relative_url(page.relpath, self.theme.assets[name]),
-            "home_url": relative_url(page.relpath, ""),
-            "professions_url": relative_url(page.relpath, professions_url(config)),
-            "site_feed": relative_url(page.relpath, feeds.SITE_FEED),
-            "search": config.search,
+            "link": link,
+            "asset": lambda name: link(self.theme.assets[name]),
+            "home_url": link(""),
+            "professions_url": link(professions_url(config)),
+            "site_feed": link(feeds.SITE_FEED),
+            "search": config.search, "pager": None, "feeds": [], "og_type": "website", "noindex": False,
         }
 
     def _ctx_404(self, page: Page) -> dict[str, Any]:
         return {"title": self.config.words["not_found_title"], "description": self.config.words["not_found_text"],
-                "breadcrumbs": [], "jsonld": [], "feeds": [], "noindex": True}
+                "breadcrumbs": [], "jsonld": [], "noindex": True}
 
     def _ctx_index(self, page: Page) -> dict[str, Any]:
-        site = self.site
+        site, words = self.site, self.config.words
         states = []
-        for state_slug, state in sorted(site.states.items(), key=lambda kv: kv[1].name):
-            regions = sorted({site.cities[c].parent for c in state.children if site.cities[c].parent})
-            groups = [(site.regions[r], [site.cities[c] for c in site.regions[r].children
-                                         if site.cities[c].state == state_slug]) for r in regions]
+        for state in sorted(site.states.values(), key=lambda t: _sort_key(t.name)):
+            region_slugs = {site.cities[c].parent for c in state.children if site.cities[c].parent}
+            regions = sorted((site.regions[r] for r in region_slugs), key=lambda t: _sort_key(t.name))
+            groups = [(region, [site.cities[c] for c in region.children if site.cities[c].state == state.slug])
+                      for region in regions]
             loose = [site.cities[c] for c in state.children if not site.cities[c].parent]
-            states.append((state, groups, loose))
-        no_state = sorted((t for t in site.cities.values() if not t.state), key=lambda t: t.name)
+            states.append((state, groups, _by_name(loose)))
+        no_state = _by_name(t for t in site.cities.values() if not t.state)
         latest = sorted(range(len(site.articles)), key=lambda i: (
             -(site.articles[i].modified or dt.date.min).toordinal(), site.article_urls[i]))[: self.config.latest_count]
-        professions = sorted(site.professions.values(), key=lambda t: _sort_key(t.name))
+        professions = self._professions()
+        size = self.config.hub_page_size
+        crumbs = [(words["home"], "")]
         return {
             "title": self.config.title, "description": self.config.description, "breadcrumbs": [],
             "states": states, "cities_without_state": no_state,
-            "professions": professions[: self.config.hub_page_size],
-            "more_professions": len(professions) > self.config.hub_page_size,
+            "professions": professions[:size], "more_professions": len(professions) > size,
+            "letters": self._letters(page, professions, lambda t: t.name, professions_url(self.config), force=True)
+            if len(professions) > size else [],
             "latest": [self._card(i) for i in latest],
-            "jsonld": [structured_data.website(site)], "feeds": [],
+            "jsonld": [structured_data.website(site), structured_data.breadcrumbs(site, crumbs)],
             "city_count": len(site.cities), "profession_count": len(site.professions),
             "article_count": len(site.articles),
         }
 
     def _ctx_professions(self, page: Page) -> dict[str, Any]:
-        professions = sorted(self.site.professions.values(), key=lambda t: _sort_key(t.name))
-        rows, pager = self._paginate(professions, page, professions_url(self.config))
-        title = self.config.words["all_professions"]
-        crumbs = [(self.config.words["home"], ""), (title, professions_url(self.config))]
-        return {"title": title, "description": f"{title}: {len(professions)}", "rows": rows, "pager": pager,
-                "breadcrumbs": crumbs, "jsonld": [structured_data.breadcrumbs(self.site, crumbs)], "feeds": []}
+        words = self.config.words
+        professions = self._professions()
+        url = professions_url(self.config)
+        rows, pager = self._paginate(professions, page, url)
+        title = words["professions_az"]
+        crumbs = [(words["home"], ""), (words["all_professions"], url)]
+        return {"title": title, "description": f"{title}: {words['profession_count'].format(count=len(professions))}.",
+                "rows": rows, "pager": pager, "breadcrumbs": crumbs,
+                "letters": self._letters(page, professions, lambda t: t.name, url),
+                "groups": self._groups(page, professions, rows, lambda t: t.name),
+                "jsonld": [structured_data.breadcrumbs(self.site, crumbs),
+                           structured_data.item_list(self.site, [(t.name, t.url) for t in rows])]}
 
     def _ctx_article(self, page: Page) -> dict[str, Any]:
-        site, words = self.site, self.config.words
+        site, config, words = self.site, self.config, self.config.words
         index = int(page.ref)
         article = site.articles[index]
         url = site.article_urls[index]
         city = site.cities[article.city_slug]
         profession = site.professions[article.role_slug]
-        prof_stats = site.stats(profession)
-        stat = next((s for s in prof_stats if (s.currency, s.period) == article.salary.group), None)
-        comparison = []
-        for i in profession.articles:
-            other = site.articles[i]
-            if other.salary.group != article.salary.group:
-                continue
-            delta = None
-            if stat and stat.median:
-                delta = ((other.salary.mid - stat.median) / stat.median * 100).quantize(Decimal(1))
-            comparison.append({**self._card(i), "delta": delta, "current": i == index})
-        related = [self._card(i) for i in city.articles if i != index]
-        related.sort(key=lambda c: _sort_key(c["role"]))
+        stat = next((s for s in site.stats(profession) if (s.currency, s.period) == article.salary.group), None)
+        comparison, rank, peers = self._comparison(index, stat)
+        related = self._related(index)
         html = markup.resolve_source_links(self.body_html(article.body_key), self._source_link(page, article))
-        crumbs = [(words["home"], ""), (city.name, city.url), (article.role, url)]
+        crumbs = [(words["home"], ""), (city.name, city.url), (profession.name, url)]
         headings = [h for h in article.headings if h.level == 2]
+        median = stat.median if stat and stat.count > 1 else None
+        verdict = ""
+        if median is not None:
+            mid = article.salary.mid
+            delta = _delta(mid, median)
+            key = "comparison_equal" if delta == 0 else "comparison_above" if delta > 0 else "comparison_below"
+            verdict = words[key].format(city=city.name, value=self._money(mid, stat.currency),
+                                        percent=format_number(abs(delta), config.locale) + "\u00a0%",
+                                        count=stat.count, median=self._money(median, stat.currency))
+            verdict += " " + words["comparison_rank"].format(city=city.name, rank=rank, count=peers)
         return {
             "title": article.title, "description": article.summary, "article": article, "body": Markup(html),
-            "city": city, "profession": profession, "stat": stat, "comparison": comparison, "related": related,
-            "toc": headings if len(headings) >= self.config.toc_min_headings else [],
-            "chart": charts.levels_chart(article, self.config),
+            "city": city, "profession": profession, "stat": stat, "verdict": verdict,
+            "comparison": comparison, "comparison_total": peers, "related": related,
+            "related_total": len(city.articles),
+            "toc": headings if len(headings) >= config.toc_min_headings else [],
+            "chart": charts.levels_chart(article, config, median),
             "breadcrumbs": crumbs,
             "jsonld": [structured_data.occupation(site, index), structured_data.breadcrumbs(site, crumbs)],
             "feeds": [(words["feed_of"].format(name=city.name), feeds.term_feed(city)),
@@ -280,48 +341,124 @@ class Renderer:
             "og_type": "article",
         }
 
-    def _term_page(self, page: Page, term: Term, rows: list, title: str) -> dict[str, Any]:
+    def _comparison(self, index: int, stat) -> tuple[list[dict[str, Any]], int, int]:
+        """Up to COMPARE_LIMIT cities of the article's profession (same currency and period), its rank.
+
+        The article's own city is always shown; the others are chosen by nearness (same region,
+        then same state, then the rest, each by name) and shown by salary, highest first.
+        """
+        site = self.site
+        article = site.articles[index]
+        profession = site.professions[article.role_slug]
+        peers = [i for i in profession.articles if site.articles[i].salary.group == article.salary.group]
+        by_salary = sorted(peers, key=lambda i: (-site.articles[i].salary.mid, self._city_key(i)))
+        rank = by_salary.index(index) + 1
+        if len(peers) < 2:
+            return [], rank, len(peers)
+
+        def nearness(i: int) -> tuple:
+            other = site.articles[i]
+            same_region = bool(article.region) and slugify(other.region or "") == article_region
+            same_state = bool(article.state) and slugify(other.state or "") == article_state
+            return (i != index, not same_region, not same_state, self._city_key(i))
+
+        article_region, article_state = slugify(article.region or ""), slugify(article.state or "")
+        chosen = set(sorted(peers, key=nearness)[:COMPARE_LIMIT])
+        rows = []
+        for i in by_salary:
+            if i in chosen:
+                delta = _delta(site.articles[i].salary.mid, stat.median) if stat else None
+                rows.append({**self._card(i), "delta": delta, "current": i == index})
+        return rows, rank, len(peers)
+
+    def _related(self, index: int) -> list[dict[str, Any]]:
+        """Up to RELATED_LIMIT other professions in the article's city: most shared tags first, then A–Z."""
+        site = self.site
+        article = site.articles[index]
+        city = site.cities[article.city_slug]
+        tagged = self._memo.get(("tags", city.slug))
+        if tagged is None:
+            tagged = {}
+            for i in city.articles:
+                for tag in site.articles[i].tags:
+                    tagged.setdefault(tag.casefold(), []).append(i)
+            self._memo[("tags", city.slug)] = tagged
+        shared: dict[int, int] = {}
+        for tag in {t.casefold() for t in article.tags}:
+            for i in tagged.get(tag, ()):
+                if i != index:
+                    shared[i] = shared.get(i, 0) + 1
+        ordered = self._sorted_cards(city)
+        best = sorted(shared, key=lambda i: (-shared[i], self._role_key(i)))[:RELATED_LIMIT]
+        if len(best) < RELATED_LIMIT:
+            # fill with the professions that follow this one in A–Z order (wrapping around)
+            position = next(n for n, c in enumerate(ordered) if c["index"] == index)
+            for card in ordered[position + 1:] + ordered[:position]:
+                if len(best) >= RELATED_LIMIT:
+                    break
+                if card["index"] not in shared:
+                    best.append(card["index"])
+        keep = set(best)
+        return [c for c in ordered if c["index"] in keep]
+
+    def _term_page(self, page: Page, term: Term, rows: list, name_of: Callable[[Any], str]) -> dict[str, Any]:
         words = self.config.words
         shown, pager = self._paginate(rows, page, term.url)
         crumbs = [(words["home"], "")]
-        if term.kind == "city" and term.state and term.state in self.site.states:
-            crumbs.append((self.site.states[term.state].name, self.site.states[term.state].url))
-        if term.kind == "region" and term.parent and term.parent in self.site.states:
-            crumbs.append((self.site.states[term.parent].name, self.site.states[term.parent].url))
+        state_slug = term.state if term.kind == "city" else term.parent if term.kind == "region" else None
+        if state_slug and state_slug in self.site.states:
+            crumbs.append((self.site.states[state_slug].name, self.site.states[state_slug].url))
         crumbs.append((term.name, term.url))
-        return {"title": title, "term": term, "rows": shown, "pager": pager, "stats": self.site.stats(term),
+        items = [(r["title"], r["url"]) if isinstance(r, dict) else (r.name, r.url) for r in shown]
+        return {"term": term, "rows": shown, "pager": pager, "stats": self.site.stats(term),
                 "breadcrumbs": crumbs,
-                "jsonld": [structured_data.breadcrumbs(self.site, crumbs),
-                           structured_data.item_list(self.site, [(r["title"], r["url"]) for r in shown]
-                                                     if shown and isinstance(shown[0], dict) else
-                                                     [(t.name, t.url) for t in shown])],
+                "letters": self._letters(page, rows, name_of, term.url),
+                "groups": self._groups(page, rows, shown, name_of),
+                "jsonld": [structured_data.breadcrumbs(self.site, crumbs), structured_data.item_list(self.site, items)],
                 "feeds": [(words["feed_of"].format(name=term.name), feeds.term_feed(term))]
                 if term.kind in ("city", "profession") else []}
 
     def _ctx_city(self, page: Page) -> dict[str, Any]:
+        words = self.config.words
         term = self.site.cities[page.ref]
-        rows = sorted((self._card(i) for i in term.articles), key=lambda c: _sort_key(c["role"]))
-        ctx = self._term_page(page, term, rows, f"{self.config.words['salary']}: {term.name}")
-        ctx["title"] = f"Berufe und Gehälter in {term.name}" if self.config.language == "de" else term.name
-        ctx["description"] = _describe(self.config, term, self.site.stats(term), len(rows))
+        rows = self._sorted_cards(term)
+        ctx = self._term_page(page, term, rows, lambda c: c["role"])
+        ctx["title"] = words["city_title"].format(city=term.name)
+        ctx["description"] = _describe(self.config, term, ctx["stats"], len(rows))
         ctx["region"] = self.site.regions.get(term.parent) if term.parent else None
         ctx["state"] = self.site.states.get(term.state) if term.state else None
         return ctx
 
     def _ctx_profession(self, page: Page) -> dict[str, Any]:
+        words = self.config.words
         term = self.site.professions[page.ref]
-        rows = sorted((self._card(i) for i in term.articles), key=lambda c: _sort_key(c["city"]))
-        ctx = self._term_page(page, term, rows, term.name)
-        ctx["title"] = f"{term.name}: Gehalt im Städtevergleich" if self.config.language == "de" else term.name
-        ctx["description"] = _describe(self.config, term, self.site.stats(term), len(rows))
-        ctx["chart"] = charts.comparison_chart(term, rows, self.config)
+        rows = self._sorted_cards(term)
+        ctx = self._term_page(page, term, rows, lambda c: c["city"])
+        stat = ctx["stats"][0] if ctx["stats"] else None
+        for row in ctx["rows"]:
+            same = stat is not None and row["salary"].group == (stat.currency, stat.period)
+            row["delta"] = _delta(row["salary"].mid, stat.median) if same else None
+        ctx["title"] = words["profession_title"].format(role=term.name)
+        ctx["description"] = _describe(self.config, term, ctx["stats"], len(rows))
+        charted = [(r["city"], r["salary"]) for r in ctx["rows"] if stat and r["delta"] is not None]
+        median = stat.median if stat and stat.count > 1 else None
+        ctx["chart"] = charts.comparison_chart("chart-cities", words["chart_title"].format(name=term.name),
+                                               charted, self.config, median)
+        ctx["chart_has_levels"] = any(s.levels for _, s in charted)
+        mids = [r["salary"].mid for r in rows if stat and r["salary"].group == (stat.currency, stat.period)]
+        ctx["mid_spread"] = (min(mids), max(mids)) if len(mids) > 1 else None
         return ctx
 
     def _group_page(self, page: Page, term: Term) -> dict[str, Any]:
-        cities = [self.site.cities[c] for c in term.children]
-        cities.sort(key=lambda t: _sort_key(t.name))
-        ctx = self._term_page(page, term, cities, term.name)
-        ctx["description"] = _describe(self.config, term, self.site.stats(term), len(cities))
+        site, words = self.site, self.config.words
+        cities = _by_name(site.cities[c] for c in term.children)
+        ctx = self._term_page(page, term, cities, lambda t: t.name)
+        ctx["title"] = words["group_title"].format(name=term.name)
+        ctx["description"] = _describe(self.config, term, ctx["stats"], len(term.articles))
+        ctx["city_stats"] = {t.slug: (site.stats(t)[0] if site.stats(t) else None) for t in ctx["rows"]}
+        ctx["state"] = site.states.get(term.parent) if term.kind == "region" and term.parent else None
+        regions = {site.cities[c].parent for c in term.children if site.cities[c].parent}
+        ctx["regions"] = _by_name(site.regions[r] for r in regions) if term.kind == "state" else []
         return ctx
 
     def _ctx_region(self, page: Page) -> dict[str, Any]:
@@ -330,21 +467,90 @@ class Renderer:
     def _ctx_state(self, page: Page) -> dict[str, Any]:
         return self._group_page(page, self.site.states[page.ref])
 
+    # --- helpers -----------------------------------------------------------------------
+
     def _card(self, index: int) -> dict[str, Any]:
         a = self.site.articles[index]
-        return {"title": a.title, "role": a.role, "city": self.site.cities[a.city_slug].name,
+        return {"index": index, "title": a.title, "role": self.site.professions[a.role_slug].name,
+                "city": self.site.cities[a.city_slug].name,
                 "url": self.site.article_urls[index], "salary": a.salary, "summary": a.summary,
                 "date": a.date, "modified": a.modified, "draft": a.draft,
                 "role_url": self.site.professions[a.role_slug].url}
 
+    def _sorted_cards(self, term: Term) -> list[dict[str, Any]]:
+        """A city's articles by profession, a profession's by city (A–Z), memoised per term."""
+        key = ("cards", term.kind, term.slug)
+        if key not in self._memo:
+            order = self._role_key if term.kind == "city" else self._city_key
+            self._memo[key] = [self._card(i) for i in sorted(term.articles, key=order)]
+        return [dict(c) for c in self._memo[key]]  # copies: pages add their own fields
+
+    def _professions(self) -> list[Term]:
+        if "professions" not in self._memo:
+            self._memo["professions"] = sorted(self.site.professions.values(), key=lambda t: _sort_key(t.name))
+        return self._memo["professions"]
+
+    def _role_key(self, index: int) -> tuple:
+        return _sort_key(self.site.professions[self.site.articles[index].role_slug].name)
+
+    def _city_key(self, index: int) -> tuple:
+        return _sort_key(self.site.cities[self.site.articles[index].city_slug].name)
+
+    def _money(self, amount: Decimal, currency: str) -> str:
+        return format_money(amount, currency, self.config.locale)
+
     def _paginate(self, rows: list, page: Page, base_url: str) -> tuple[list, dict[str, Any] | None]:
         size = self.config.hub_page_size
-        count = max(1, -(-len(rows) // size))
+        count = page_count(len(rows), size)
         shown = rows[(page.number - 1) * size: page.number * size]
         if count == 1:
             return shown, None
         return shown, {"number": page.number, "count": count,
                        "pages": [(n, paginated(base_url, n)) for n in range(1, count + 1)]}
+
+    def _letters(self, page: Page, rows: list, name_of: Callable[[Any], str], base_url: str,
+                 force: bool = False) -> list[tuple[str, str | None]]:
+        """The A–Z navigation of a hub: (letter, link or None) for A–Z, links to the letter's first entry.
+
+        Empty for hubs with at most AZ_MIN entries (unless ``force``).
+        """
+        if len(rows) <= AZ_MIN and not force:
+            return []
+        size = self.config.hub_page_size
+        first: dict[str, int] = {}
+        for n, row in enumerate(rows):
+            first.setdefault(letter_of(name_of(row)), n)
+        out = []
+        for letter in (["#"] if "#" in first else []) + [chr(c) for c in range(ord("A"), ord("Z") + 1)]:
+            if letter not in first:
+                out.append((letter, None))
+                continue
+            number = first[letter] // size + 1
+            anchor = "#" + letter_id(letter)
+            same_page = page.kind not in ("index",) and number == page.number
+            out.append((letter, anchor if same_page else paginated(base_url, number) + anchor))
+        return out
+
+    def _groups(self, page: Page, rows: list, shown: list,
+                name_of: Callable[[Any], str]) -> list[tuple[str | None, str | None, list]]:
+        """The shown rows in letter groups: (letter, anchor id or None, rows).
+
+        One group without a letter when the hub has no letter navigation. The anchor is set on
+        the group that holds the first entry of its letter in the whole hub.
+        """
+        if len(rows) <= AZ_MIN:
+            return [(None, None, shown)]
+        size = self.config.hub_page_size
+        before = rows[(page.number - 1) * size - 1] if page.number > 1 else None
+        groups: list[tuple[str | None, str | None, list]] = []
+        previous = letter_of(name_of(before)) if before is not None else None
+        for row in shown:
+            letter = letter_of(name_of(row))
+            if not groups or groups[-1][0] != letter:
+                groups.append((letter, letter_id(letter) if letter != previous else None, []))
+            previous = letter
+            groups[-1][2].append(row)
+        return groups
 
     def _source_link(self, page: Page, article) -> Callable[[str], str]:
         site = self.site
@@ -362,9 +568,27 @@ class Renderer:
 
 def _sort_key(text: str) -> tuple:
     """German A–Z order: umlauts sort with their base letter (Ärztin with A), case-insensitive."""
-    import unicodedata
     base = unicodedata.normalize("NFKD", text.casefold()).encode("ascii", "ignore").decode()
     return (base, text)
+
+
+def _by_name(terms) -> list[Term]:
+    return sorted(terms, key=lambda t: _sort_key(t.name))
+
+
+def letter_of(name: str) -> str:
+    """The A–Z group of a name ("Ärztin" -> "A"); "#" for names that do not start with a letter."""
+    first = _sort_key(name)[0][:1].upper()
+    return first if "A" <= first <= "Z" else "#"
+
+
+def letter_id(letter: str) -> str:
+    return "az_" + ("0" if letter == "#" else letter.lower())
+
+
+def _delta(value: Decimal, median: Decimal) -> Decimal:
+    """``value`` against ``median`` in whole percent."""
+    return ((value - median) / median * 100).quantize(Decimal(1)) if median else Decimal(0)
 
 
 def _describe(config: Config, term: Term, stats: list, count: int) -> str:
@@ -390,12 +614,15 @@ def make_environment(config: Config) -> jinja2.Environment:
     env.filters.update(
         money=lambda amount, currency=config.currency: format_money(Decimal(amount), currency, locale),
         money_range=lambda s: format_range(s.min, s.max, s.currency, locale),
+        range=lambda low, high, currency: format_range(Decimal(low), Decimal(high), currency, locale),
         number=lambda n: format_number(Decimal(n), locale),
         longdate=lambda d: format_date(d, format="long", locale=locale) if d else "",
         isodate=lambda d: d.isoformat() if d else "",
         per=lambda period: per[period],
         word=lambda key, **kw: words[key].format(**kw),
-        percent=lambda d: ("+" if d > 0 else "−" if d < 0 else "±") + format_number(abs(Decimal(d)), locale)
+        # "{count} Städte" with "city_count", "1 Stadt" with "city_count_one"
+        count=lambda n, key: words[f"{key}_one" if n == 1 and f"{key}_one" in words else key].format(count=n),
+        percent=lambda d: ("+" if d > 0 else "\u2212" if d < 0 else "\u00b1") + format_number(abs(Decimal(d)), locale)
         + "\u00a0%",
     )
     return env

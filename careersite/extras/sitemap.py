@@ -18,9 +18,18 @@ def entries(site) -> list[tuple[str, dt.date | None]]:
         dates = [arts[i].modified for i in indexes if arts[i].modified]
         return max(dates) if dates else None
 
-    out: list[tuple[str, dt.date | None]] = [("", newest(range(len(arts))))]
+    from ..render import page_count, paginated, professions_url  # render imports this module
+
+    size = site.config.hub_page_size
+    everything = newest(range(len(arts)))
+    out: list[tuple[str, dt.date | None]] = [("", everything)]
+    for number in range(1, page_count(len(site.professions), size) + 1):
+        out.append((paginated(professions_url(site.config), number), everything))
     for terms in (site.states, site.regions, site.cities, site.professions):
-        out.extend((t.url, newest(t.articles)) for _, t in sorted(terms.items()))
+        for _, t in sorted(terms.items()):
+            rows = len(t.children) if t.kind in ("region", "state") else len(t.articles)
+            lastmod = newest(t.articles)
+            out.extend((paginated(t.url, n), lastmod) for n in range(1, page_count(rows, size) + 1))
     out.extend((url, a.modified) for a, url in zip(arts, site.article_urls) if not a.draft)
     return out
 
