@@ -269,11 +269,14 @@ def parse_line(text: str, default_currency: str, default_period: str, locale: st
     amounts = []
     for part in (match["a"], match["b"]):
         try:
-            amounts.append(parse_decimal(part.replace(" ", ""), locale=locale, strict=True))
+            number = parse_decimal(part.replace(" ", ""), locale=locale, strict=True)
         except (NumberFormatError, InvalidOperation):
             raise SalaryProblem((), f"cannot read the amount {part.strip()!r} in salary {text!r}", hint) from None
-    raws: dict = {}
-    low, high = (_amount(a, (), raws, period) for a in amounts)
+        try:  # normalize: '3,300' in de_DE is 3.3, not "3.300" (which a German reads as 3300)
+            amounts.append(_amount(_plain(number) if number % 1 == 0 else number.normalize(), (), {}, period))
+        except SalaryProblem as exc:
+            raise SalaryProblem((), f"{exc.message} ({part.strip()!r} read with locale {locale})", exc.hint) from None
+    low, high = amounts
     if low > high:
         raise SalaryProblem((), f"salary min ({low}) is greater than max ({high})", "swap the two values")
     return Salary(currency, period, low, high)
