@@ -124,6 +124,7 @@ def convert(body: str, raw_html: bool = False) -> Markup:
     if md is None:
         md = _instances[raw_html] = _new_instance(raw_html)
     md.reset()
+    md.cs_links, md.cs_summary = [], ""  # convert() skips the tree processors for an empty body
     html = md.convert(body)
     headings = tuple(_flatten(md.toc_tokens))
     return Markup(html, headings, md.cs_summary, tuple(md.cs_links), len(body.split()))

@@ -1,0 +1,129 @@
+"""careersite.markup: Markdown to safe HTML, headings, summary, links."""
+
+from __future__ import annotations
+
+import pytest
+
+from careersite import markup
+from careersite.markup import SOURCE_LINK, Heading, cache_key, convert, resolve_source_links
+
+
+def test_basic_markdown_tables_and_fenced_code():
+    html = convert("Ein *Text*.\n\n| A | B |\n|---|---|\n| 1 | 2 |\n\n```\nx = 1\n```\n").html
+    assert "<p>Ein <em>Text</em>.</p>" in html
+    assert "<table>" in html and "<td>1</td>" in html
+    assert "<pre><code>x = 1\n</code></pre>" in html
+
+
+@pytest.mark.parametrize("body", ["", "   \n\n", "\n"])
+def test_an_empty_body_is_fine(body):
+    result = convert(body)
+    assert (result.html, result.headings, result.summary, result.links, result.words) == ("", (), "", (), 0)
+
+
+def test_empty_body_after_a_full_one_does_not_keep_the_old_summary():
+    convert("Alter Absatz mit [Link](https://x.org).\n")
+    result = convert("")
+    assert (result.summary, result.links) == ("", ())
+
+
+def test_h1_becomes_h2_and_headings_get_german_ids():
+    result = convert("# Titel\n\n## Über uns\n\n### Straße & Co\n\n## Über uns\n\n#### tief\n")
+    assert '<h2 id="titel">Titel</h2>' in result.html
+    assert "<h1" not in result.html
+    assert result.headings == (Heading(2, "titel", "Titel"), Heading(2, "ueber-uns", "Über uns"),
+                               Heading(3, "strasse-co", "Straße & Co"), Heading(2, "ueber-uns_1", "Über uns"))
+
+
+def test_a_heading_without_letters_still_gets_an_id():
+    assert convert("## !!!\n").headings[0].id == "abschnitt"
+
+
+def test_summary_is_the_plain_text_of_the_first_paragraph():
+    result = convert("## Kopf\n\nErster *Absatz*\nüber zwei   Zeilen.\n\nZweiter.\n")
+    assert result.summary == "Erster Absatz über zwei Zeilen."
+    assert result.words == 8  # words of the Markdown source, "##" included
+
+
+def test_links_are_recorded_and_article_links_marked():
+    result = convert("[a](https://x.org) [b](../essen/baecker.md#gehalt) [c](datei.pdf) ![d](bild.png)\n")
+    assert result.links == ("https://x.org", "../essen/baecker.md#gehalt", "datei.pdf", "bild.png")
+    assert f'href="{SOURCE_LINK}../essen/baecker.md#gehalt"' in result.html
+    assert 'href="datei.pdf"' in result.html and 'src="bild.png"' in result.html
+
+
+def test_resolve_source_links():
+    html = convert("[b](../essen/baecker.md)\n").html
+    assert resolve_source_links(html, lambda target: "/essen/baecker/") == '<p><a href="/essen/baecker/">b</a></p>'
+    assert resolve_source_links("<p>x</p>", lambda target: 1 / 0) == "<p>x</p>"
+
+
+@pytest.mark.parametrize("target", [
+    "javascript:alert(1)",
+    "JaVaScRiPt:alert(1)",
+    " javascript:alert(1)",
+    "java%0ascript:alert(1)".replace("%0a", "\t"),
+    "&#106;avascript:alert(1)",
+    "&#x6A;&#x61;&#x76;&#x61;&#x73;&#x63;&#x72;&#x69;&#x70;&#x74;&#x3A;alert(1)",
+    "&#0000106&#0000097vascript:alert(1)",
+    "javascript&colon;alert(1)",
+    "vbscript:msgbox(1)",
+    "data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==",
+])
+def test_unsafe_link_targets_are_removed(target):
+    html = convert(f"[klick]({target})\n\n[ref][r]\n\n[r]: {target}\n").html
+    assert "href" not in html
+    assert "<a>klick</a>" in html
+    if "\t" not in target:  # a tab makes Python-Markdown ignore the definition: "[ref][r]" stays text
+        assert "<a>ref</a>" in html and "alert" not in html.split("</p>", 1)[1]
+
+
+def test_unsafe_image_source_keeps_its_text():
+    html = convert("![Bild](javascript:alert(1))\n").html
+    assert html == "<p><span>Bild</span></p>"
+
+
+def test_autolink_with_javascript_is_not_a_link():
+    html = convert("<javascript:alert(1)>\n").html
+    assert "href" not in html and "&lt;javascript:alert(1)&gt;" in html
+
+
+@pytest.mark.parametrize("target", ["https://x.org/a?b=1", "http://x.org", "mailto:a@x.org", "tel:+49201123",
+                                    "//cdn.example.org/x.png", "#gehalt", "../bochum/", "datei.pdf"])
+def test_safe_link_targets_are_kept(target):
+    assert f'href="{target}"' in convert(f"[x]({target})\n").html
+
+
+def test_raw_html_is_escaped_by_default():
+    html = convert("<script>alert(1)</script>\n\nText <b onclick=\"x()\">fett</b> <!-- c -->\n").html
+    assert "<script>" not in html and "<b " not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "&lt;b onclick=&quot;x()&quot;&gt;fett&lt;/b&gt;" in html or "&lt;b onclick=\"x()\"&gt;" in html
+
+
+def test_raw_html_passes_when_the_site_allows_it():
+    html = convert("<div class=\"box\">roh</div>\n\nText <b>fett</b>\n", raw_html=True).html
+    assert '<div class="box">roh</div>' in html and "<b>fett</b>" in html
+
+
+def test_markdown_links_stay_safe_even_with_raw_html():
+    assert "href" not in convert("[a](javascript:alert(1))\n", raw_html=True).html
+
+
+def test_template_syntax_is_plain_text():
+    html = convert("Rechnung: {{ 7*7 }} und {% raw %}x{% endraw %} {# c #}\n").html
+    assert html == "<p>Rechnung: {{ 7*7 }} und {% raw %}x{% endraw %} {# c #}</p>"
+
+
+def test_the_two_modes_do_not_share_an_instance():
+    convert("<b>x</b>", raw_html=True)
+    assert "&lt;b&gt;" in convert("<b>x</b>").html
+
+
+def test_cache_key_depends_on_body_mode_and_version(monkeypatch):
+    key = cache_key("Text", False)
+    assert key == cache_key("Text", False)
+    assert key != cache_key("Text ", False)
+    assert key != cache_key("Text", True)
+    monkeypatch.setattr(markup, "VERSION", markup.VERSION + "x")
+    assert key != cache_key("Text", False)
