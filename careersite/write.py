@@ -42,7 +42,7 @@ def check_output_dir(config: Config, project_root: Path | None = None) -> list[P
         if out == folder or folder.is_relative_to(out):
             problems.append(Problem(shown, 0, 0, f"the output folder contains {name} ({folder})",
                                     "choose a separate output folder such as 'output'"))
-        elif out.is_relative_to(config.content_dir.resolve()) or out.is_relative_to(config.templates_dir.resolve()):
+        elif out.is_relative_to(folder) and name in ("the content folder", "the templates folder"):
             problems.append(Problem(shown, 0, 0, f"the output folder lies inside {name}",
                                     "choose an output folder outside content/ and templates/"))
     if out == Path(out.anchor) or out == Path.home().resolve():

@@ -1,0 +1,272 @@
+"""careersite.write and the writing stage: atomic output, safety checks, determinism."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from careersite.config import load_config
+from careersite.write import (MARKER, check_output_dir, commit_changes, commit_full, remove_stale_staging,
+                              scan_output, staging_dir, write_file)
+from conftest import article
+
+
+def tree(root: Path, skip: tuple[str, ...] = ()) -> dict[str, bytes | str]:
+    """Every file (bytes) and symlink (target) below ``root``, except top-level names in ``skip``."""
+    out: dict[str, bytes | str] = {}
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root)
+        if rel.parts[0] in skip:
+            continue
+        if path.is_symlink():
+            out[rel.as_posix()] = "-> " + os.readlink(path)
+        elif path.is_file():
+            out[rel.as_posix()] = path.read_bytes()
+        else:
+            out[rel.as_posix() + "/"] = b""
+    return out
+
+
+def config_for(root: Path, **settings: str):
+    text = "".join(f"{k}: {v}\n" for k, v in settings.items())
+    (root / "config.yaml").write_text(text, encoding="utf-8")
+    return load_config(root / "config.yaml")
+
+
+# --- check_output_dir ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("output, expected", [
+    (".", "the output folder contains the project folder"),
+    ("..", "the output folder contains the project folder"),
+    ("content", "the output folder contains the content folder"),
+    ("templates", "the output folder contains the templates folder"),
+    ("content/out", "the output folder lies inside the content folder"),
+    ("templates/out", "the output folder lies inside the templates folder"),
+    (".cache", "the output folder contains the cache folder"),
+])
+def test_refuses_output_folders_that_hold_sources(tmp_path, output, expected):
+    root = tmp_path / "site"
+    (root / "content").mkdir(parents=True)
+    (root / "templates").mkdir()
+    config = config_for(root, output_dir=output, cache_dir=".cache/careersite")
+    messages = [p.message for p in check_output_dir(config)]
+    assert any(m.startswith(expected) for m in messages), messages
+    assert all(p.hint for p in check_output_dir(config))
+
+
+def test_inside_messages_name_the_right_folder(tmp_path):
+    """Output inside content/ must not also claim to be inside templates/ or the cache."""
+    root = tmp_path / "site"
+    (root / "content").mkdir(parents=True)
+    config = config_for(root, output_dir="content/out")
+    assert [p.message for p in check_output_dir(config)] == ["the output folder lies inside the content folder"]
+
+
+def test_a_normal_output_folder_is_fine(tmp_path):
+    root = tmp_path / "site"
+    root.mkdir()
+    assert check_output_dir(config_for(root)) == []
+    (root / "output").mkdir()
+    assert check_output_dir(config_for(root)) == []  # empty
+    (root / "output" / MARKER).write_text("x")
+    (root / "output" / "index.html").write_text("x")
+    assert check_output_dir(config_for(root)) == []  # made by careersite
+
+
+def test_refuses_a_foreign_non_empty_folder_and_a_file(tmp_path):
+    root = tmp_path / "site"
+    (root / "output").mkdir(parents=True)
+    (root / "output" / "thesis.tex").write_text("precious")
+    assert [p.message for p in check_output_dir(config_for(root))] == [
+        "the output folder is not empty and was not made by careersite"]
+    (root / "public").write_text("a file")
+    assert [p.message for p in check_output_dir(config_for(root, output_dir="public"))] == [
+        "the output path exists and is not a folder"]
+
+
+def test_refuses_the_home_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    root = tmp_path / "site"
+    root.mkdir()
+    messages = [p.message for p in check_output_dir(config_for(root, output_dir=str(tmp_path)))]
+    assert "refusing to use the file-system root or home folder as output" in messages
+
+
+# --- the low-level steps ---------------------------------------------------------------------
+
+def test_write_file_stays_inside_root(tmp_path):
+    root = tmp_path / "out"
+    root.mkdir()
+    write_file(root, "a/b/index.html", b"x")
+    assert (root / "a/b/index.html").read_bytes() == b"x"
+    for bad in ("../escape.html", "/tmp/escape.html", "a/../../escape.html"):
+        with pytest.raises(ValueError):
+            write_file(root, bad, b"x")
+    assert not (tmp_path / "escape.html").exists()
+
+
+def test_write_file_does_not_follow_a_symlink_out(tmp_path):
+    root, outside = tmp_path / "out", tmp_path / "outside"
+    root.mkdir()
+    outside.mkdir()
+    (root / "link").symlink_to(outside)
+    with pytest.raises(ValueError):
+        write_file(root, "link/x.html", b"x")
+    assert list(outside.iterdir()) == []
+
+
+def test_staging_is_beside_output_and_fresh(tmp_path):
+    output = tmp_path / "output"
+    staging = staging_dir(output)
+    assert staging.parent == tmp_path and staging.name.startswith(".output.careersite-tmp-")
+    (staging / "left.html").write_text("x")
+    assert list(staging_dir(output).iterdir()) == []
+
+
+def test_commit_full_swaps_in_the_new_folder(tmp_path):
+    output = tmp_path / "output"
+    output.mkdir()
+    (output / MARKER).write_text("x")
+    (output / "old.html").write_text("old")
+    staging = staging_dir(output)
+    write_file(staging, "new.html", b"new")
+    commit_full(staging, output)
+    assert sorted(p.name for p in output.iterdir()) == [MARKER, "new.html"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["output"]  # no staging or old folder left
+
+
+def test_commit_full_into_a_missing_folder(tmp_path):
+    output = tmp_path / "output"
+    staging = staging_dir(output)
+    write_file(staging, "index.html", b"x")
+    commit_full(staging, output)
+    assert (output / "index.html").read_bytes() == b"x" and (output / MARKER).exists()
+
+
+def test_commit_changes_replaces_removes_and_prunes_empty_folders(tmp_path):
+    output = tmp_path / "output"
+    for rel, data in {"keep.html": "k", "a/change.html": "old", "b/c/gone.html": "g", "b/stay.html": "s"}.items():
+        (output / rel).parent.mkdir(parents=True, exist_ok=True)
+        (output / rel).write_text(data)
+    staging = staging_dir(output)
+    write_file(staging, "a/change.html", b"new")
+    write_file(staging, "d/added.html", b"add")
+    commit_changes(staging, output, ["a/change.html", "d/added.html"], ["b/c/gone.html"])
+    assert scan_output(output).keys() == {"keep.html", "a/change.html", "b/stay.html", "d/added.html"}
+    assert (output / "a/change.html").read_text() == "new"
+    assert not (output / "b/c").exists() and (output / "b").is_dir()
+    assert not staging.exists()
+
+
+def test_commit_changes_refuses_paths_outside_output(tmp_path):
+    output = tmp_path / "output"
+    output.mkdir()
+    (tmp_path / "victim.txt").write_text("precious")
+    staging = staging_dir(output)
+    with pytest.raises(ValueError):
+        commit_changes(staging, output, [], ["../victim.txt"])
+    assert (tmp_path / "victim.txt").read_text() == "precious"
+
+
+def test_scan_output_skips_the_marker(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a/x.html").write_bytes(b"12345")
+    (tmp_path / MARKER).write_text("m")
+    found = scan_output(tmp_path)
+    assert list(found) == ["a/x.html"] and found["a/x.html"][0] == 5
+    assert scan_output(tmp_path / "missing") == {}
+
+
+def test_remove_stale_staging_only_removes_dead_builds(tmp_path):
+    output = tmp_path / "output"
+    dead = tmp_path / ".output.careersite-tmp-999999999"
+    alive = tmp_path / f".output.careersite-tmp-{os.getppid()}"
+    other = tmp_path / ".other.careersite-tmp-999999999"
+    for folder in (dead, alive, other):
+        folder.mkdir()
+    remove_stale_staging(output)
+    assert not dead.exists() and alive.exists() and other.exists()
+
+
+# --- whole builds ---------------------------------------------------------------------------
+
+def test_a_failed_build_leaves_output_byte_identical(make_site, capsys):
+    site = make_site({"bochum/strassenbauer.md": article(), "essen/baecker.md": article("Bäcker", "Essen")})
+    assert site.build() == 0
+    before = tree(site.output)
+    stamps = {p: p.stat().st_mtime_ns for p in site.output.rglob("*")}
+    site.write("essen/baecker.md", article("Bäcker", "Essen").replace("max: 4000", "max: 4.000"))
+    site.write("essen/koch.md", "kaputt")
+    assert site.build() == 1
+    assert tree(site.output) == before
+    assert {p: p.stat().st_mtime_ns for p in site.output.rglob("*")} == stamps
+    assert "output/ was left unchanged" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("full", [False, True])
+def test_a_render_error_leaves_output_untouched_and_no_staging(make_site, full):
+    site = make_site({"bochum/strassenbauer.md": article()})
+    assert site.build() == 0
+    before = tree(site.root, skip=(".cache",))
+    site.write("bochum/strassenbauer.md", article(min=3100))  # the article page must be rendered again
+    template = site.root / "templates" / "article.html"
+    template.write_text(template.read_text().replace("{% block main %}", "{% block main %}{{ no_such_value }}"))
+    before["templates/article.html"] = template.read_bytes()
+    before["content/bochum/strassenbauer.md"] = (site.content / "bochum/strassenbauer.md").read_bytes()
+    assert site.build(*(["--full"] if full else [])) == 1
+    assert tree(site.root, skip=(".cache",)) == before  # output intact, no staging folder left beside it
+
+
+def test_nothing_is_written_outside_output_and_the_cache(make_site):
+    site = make_site({"bochum/strassenbauer.md": article()})
+    (site.root / "notes.txt").write_text("mine")
+    before = tree(site.root.parent, skip=())
+    assert site.build() == 0
+    site.write("essen/baecker.md", article("Bäcker", "Essen"))
+    before["site/content/essen/"] = b""
+    before["site/content/essen/baecker.md"] = (site.content / "essen/baecker.md").read_bytes()
+    assert site.build() == 0
+    after = tree(site.root.parent)
+    changed = {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
+    assert changed and all(k.startswith(("site/output/", "site/.cache/")) for k in changed), sorted(changed)
+
+
+def test_refusals_through_the_command_line(make_site, capsys):
+    site = make_site({"bochum/strassenbauer.md": article()})
+    foreign = site.root / "public"
+    foreign.mkdir()
+    (foreign / "keep.txt").write_text("mine")
+    before = tree(site.root, skip=(".cache",))
+    for output in (".", "content", "templates", "public", "content/x"):
+        assert site.build("--output", output) == 1
+    assert tree(site.root, skip=(".cache",)) == before  # nothing written, nothing deleted
+    err = capsys.readouterr().err
+    assert "the output folder contains the project folder" in err
+    assert "the output folder is not empty and was not made by careersite" in err
+
+
+def test_same_input_gives_byte_identical_output_cold_or_incremental(make_site):
+    files = {"bochum/strassenbauer.md": article(), "essen/baecker.md": article("Bäcker", "Essen"),
+             "essen/strassenbauer.md": article("Straßenbauer", "Essen", 3100, 4100)}
+    one = make_site(files, name="one")
+    assert one.build() == 0
+    one.write("essen/baecker.md", article("Bäcker", "Essen", 2000, 2500))
+    assert one.build() == 0
+    one.write("essen/baecker.md", files["essen/baecker.md"])
+    assert one.build() == 0  # incremental, back to the original content
+    two = make_site(files, name="two")
+    assert two.build("--full") == 0
+    assert one.files() == two.files()
+    assert two.build("--full") == 0
+    assert one.files() == two.files()
+
+
+def test_removed_article_disappears_from_output(make_site):
+    site = make_site({"bochum/strassenbauer.md": article(), "essen/baecker.md": article("Bäcker", "Essen")})
+    assert site.build() == 0
+    (site.content / "essen/baecker.md").unlink()
+    assert site.build() == 0
+    assert not (site.output / "essen").exists()
+    assert not (site.output / "berufe/baecker").exists()
