@@ -1,0 +1,213 @@
+"""careersite.cache: the Markdown store, the build state and the build lock."""
+
+from __future__ import annotations
+
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from careersite import __version__, cache, markup
+from careersite.cache import MarkupStore, OutputFile, State, build_lock, load_state, save_state, state_path
+from careersite.content import discover
+from conftest import article
+
+
+@pytest.fixture
+def store(tmp_path):
+    store = MarkupStore(tmp_path / "cache" / "markup.sqlite3")
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def conversions(monkeypatch):
+    """Count real Markdown conversions."""
+    calls: list[str] = []
+    real = markup.convert
+
+    def counting(body, raw_html=False):
+        calls.append(body)
+        return real(body, raw_html)
+
+    monkeypatch.setattr(markup, "convert", counting)
+    return calls
+
+
+BODY = "## Aufgaben\n\nErster Absatz mit [Link](https://x.org).\n"
+
+
+def test_render_converts_once_and_then_answers_from_the_store(store, conversions):
+    key = markup.cache_key(BODY, False)
+    first = store.render(key, BODY, False)
+    store.flush()
+    second = store.render(key, BODY, False)
+    assert conversions == [BODY]
+    assert (second.headings, second.summary, second.links, second.words) == (
+        first.headings, first.summary, first.links, first.words)
+    assert second.html == ""  # a hit leaves the HTML in the store until a page needs it
+    assert store.html(key) == first.html == markup.convert(BODY).html
+
+
+def test_entries_survive_a_new_store(tmp_path, conversions):
+    path = tmp_path / "markup.sqlite3"
+    key = markup.cache_key(BODY, False)
+    one = MarkupStore(path)
+    with one.batch():
+        one.render(key, BODY, False)
+    one.close()
+    two = MarkupStore(path)
+    assert two.info(key) is not None and "<h2" in two.html(key)
+    two.close()
+    assert len(conversions) == 1
+
+
+def test_unknown_key(store):
+    assert store.info("nope") is None
+    with pytest.raises(KeyError):
+        store.html("nope")
+
+
+def test_a_damaged_store_is_rebuilt(tmp_path):
+    path = tmp_path / "markup.sqlite3"
+    path.write_bytes(b"this is not a database" * 100)
+    store = MarkupStore(path)
+    key = markup.cache_key(BODY, False)
+    assert store.info(key) is None
+    store.render(key, BODY, False)
+    store.close()
+    assert MarkupStore(path).info(key) is not None
+
+
+def test_a_schema_change_empties_the_store(tmp_path, monkeypatch):
+    path = tmp_path / "markup.sqlite3"
+    key = markup.cache_key(BODY, False)
+    store = MarkupStore(path)
+    store.render(key, BODY, False)
+    store.close()
+    monkeypatch.setattr(cache, "MARKUP_SCHEMA", "999")
+    assert MarkupStore(path).info(key) is None
+
+
+def test_prune_drops_dead_entries_only_when_they_dominate(store):
+    result = markup.convert("x")
+    with store.batch():
+        for i in range(1500):
+            store.put(f"k{i}", result)
+    assert store.prune({f"k{i}" for i in range(300)}) == 0  # 1500 <= 2 * 300 + 1000: not worth it yet
+    assert store.prune({f"k{i}" for i in range(100)}) == 1400
+    assert store.info("k5") is not None and store.info("k500") is None
+
+
+# --- build state -------------------------------------------------------------------------------
+
+def test_state_round_trip(tmp_path):
+    content = tmp_path / "content"
+    content.mkdir()
+    (content / "a.md").write_text("x")
+    state = State(parse_digest="p", started_ns=5, outputs={"index.html": OutputFile("k", "s", 1, 2)})
+    state.sources = {s.relpath: (s, None) for s in discover(content)}  # type: ignore[misc]
+    save_state(tmp_path / "cache", tmp_path / "output", state)
+    loaded = load_state(tmp_path / "cache", tmp_path / "output")
+    assert loaded.outputs == state.outputs and loaded.parse_digest == "p" and loaded.started_ns == 5
+    assert list(loaded.sources) == ["a.md"]
+    assert list((tmp_path / "cache").glob(".state-*")) == []  # no temporary file left
+
+
+@pytest.mark.parametrize("damage", ["missing", "garbage", "truncated", "foreign", "old_version", "other_output"])
+def test_an_untrustworthy_state_means_a_cold_build(tmp_path, damage):
+    cache_dir, output = tmp_path / "cache", tmp_path / "output"
+    save_state(cache_dir, output, State(parse_digest="p", outputs={"a": OutputFile("k", "s", 1, 2)}))
+    path = state_path(cache_dir, output)
+    if damage == "missing":
+        path.unlink()
+    elif damage == "garbage":
+        path.write_bytes(b"\x00garbage")
+    elif damage == "truncated":
+        path.write_bytes(path.read_bytes()[:20])
+    elif damage == "foreign":
+        path.write_bytes(pickle.dumps({"not": "a state"}))
+    elif damage == "old_version":
+        state = pickle.loads(path.read_bytes())
+        state.version = __version__ + ".old"
+        path.write_bytes(pickle.dumps(state))
+    elif damage == "other_output":
+        state = pickle.loads(path.read_bytes())
+        state.output_dir = str(tmp_path / "elsewhere")
+        path.write_bytes(pickle.dumps(state))
+    assert load_state(cache_dir, output) == State()
+
+
+def test_each_output_folder_has_its_own_state(tmp_path):
+    assert state_path(tmp_path, tmp_path / "a") != state_path(tmp_path, tmp_path / "b")
+
+
+# --- lock ----------------------------------------------------------------------------------------
+
+TRY_LOCK = """
+import fcntl, sys
+with open(sys.argv[1], "a+") as fh:
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        print("busy")
+    else:
+        print("free")
+"""
+
+
+def try_lock(path: Path) -> str:
+    return subprocess.run([sys.executable, "-c", TRY_LOCK, str(path)], capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="flock")
+def test_build_lock_is_exclusive_while_held(tmp_path):
+    with build_lock(tmp_path / "cache"):
+        assert try_lock(tmp_path / "cache" / "lock") == "busy"
+    assert try_lock(tmp_path / "cache" / "lock") == "free"
+
+
+# --- the cache in real builds -------------------------------------------------------------------------
+
+def test_a_second_build_reads_and_renders_nothing(make_site, capsys, conversions):
+    site = make_site({"bochum/strassenbauer.md": article(), "essen/baecker.md": article("Bäcker", "Essen")})
+    assert site.build() == 0
+    assert len(conversions) == 2
+    assert site.build() == 0
+    assert len(conversions) == 2
+    assert "(0 rendered, 0 written, 0 removed)" in capsys.readouterr().out.splitlines()[-1]
+
+
+def test_a_damaged_cache_never_breaks_a_build(make_site):
+    site = make_site({"bochum/strassenbauer.md": article()})
+    assert site.build() == 0
+    expected = site.files()
+    cache_dir = site.root / ".cache" / "careersite"
+    for path in cache_dir.iterdir():
+        if path.is_file() and path.name != "lock":
+            path.write_bytes(b"\x00broken")
+    assert site.build() == 0
+    assert site.files() == expected
+
+
+def test_deleting_the_cache_only_costs_time(make_site):
+    import shutil
+    site = make_site({"bochum/strassenbauer.md": article()})
+    assert site.build() == 0
+    expected = site.files()
+    shutil.rmtree(site.root / ".cache")
+    assert site.build() == 0
+    assert site.files() == expected
+
+
+def test_an_output_file_changed_by_hand_is_rewritten(make_site):
+    site = make_site({"bochum/strassenbauer.md": article()})
+    assert site.build() == 0
+    expected = site.files()
+    (site.output / "index.html").write_text("verändert")
+    (site.output / "404.html").unlink()
+    assert site.build() == 0
+    assert site.files() == expected
