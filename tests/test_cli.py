@@ -1,0 +1,152 @@
+"""careersite.cli: exit codes 0/1/2, what is printed, --quiet, --strict, --drafts, CI formats."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from careersite import __version__
+from careersite.cli import main
+from conftest import REPO, article
+
+
+def test_build_prints_a_summary_and_exits_0(make_site, capsys):
+    site = make_site({"bochum/strassenbauer.md": article()})
+    assert site.build() == 0
+    out, err = capsys.readouterr()
+    assert err == ""
+    (line,) = out.splitlines()
+    assert line.startswith("Built ") and "from 1 article in" in line and line.endswith("-> output")
+
+
+def test_build_is_the_default_command(make_site, capsys):
+    site = make_site({"bochum/strassenbauer.md": article()})
+    assert main(["--config", str(site.root / "config.yaml")]) == 0
+    assert (site.output / "index.html").exists()
+
+
+def test_quiet_prints_nothing_on_success(make_site, capsys):
+    site = make_site({"bochum/strassenbauer.md": article()})
+    assert site.build("--quiet") == 0
+    assert capsys.readouterr() == ("", "")
+
+
+def test_quiet_still_prints_problems(make_site, capsys):
+    site = make_site({"bochum/x.md": "kaputt\n"})
+    assert site.build("-q") == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == ("content/bochum/x.md:1:1: the file does not start with front matter\n"
+                   "  hint: the first line must be '---'; did you forget to add it?\n"
+                   "error: 1 error in 1 file; output/ was left unchanged.\n")
+
+
+def test_content_errors_exit_1_with_every_problem_and_a_count(make_site, capsys):
+    site = make_site({"a/one.md": "kaputt\n", "a/two.md": "", "b/three.md": article().replace("min: 3000", "min: x")})
+    assert site.build() == 1
+    err = capsys.readouterr().err
+    assert err.count("  hint: ") == 4  # 'min: x' twice in three.md: the salary's and its first level's
+    assert err.splitlines()[-1] == "error: 4 errors in 3 files; output/ was left unchanged."
+    assert "Traceback" not in err
+
+
+def test_config_errors_exit_1(make_site, capsys):
+    site = make_site({"bochum/strassenbauer.md": article()}, config="titel: X\n")
+    assert site.build() == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"{site.root / 'config.yaml'}:3:1: unknown key 'titel'\n  hint: did you mean 'title'?\n")
+    assert err.endswith("error: the configuration has errors; nothing was built.\n")
+    assert not site.output.exists()
+
+
+def test_missing_explicit_config_file_exits_1(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["build", "--config", "nope.yaml"]) == 1
+    assert "nope.yaml: config file not found" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [["build", "--no-such-option"], ["build", "--jobs", "viele"], ["bauen", "x"],
+                                  ["build", "--format", "xml"]])
+def test_usage_errors_exit_2(argv, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+    assert "usage:" in capsys.readouterr().err
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"careersite {__version__}"
+
+
+def test_warnings_are_printed_and_strict_makes_them_errors(make_site, capsys):
+    site = make_site({"a/koch.md": article("Koch", "Münster"), "b/baecker.md": article("Bäcker", "Münster"),
+                      "c/maurer.md": article("Maurer", "Muenster")})
+    assert site.build() == 0
+    err = capsys.readouterr().err
+    assert err.startswith("content/c/maurer.md:2:1: warning: the city name of 'muenster' is written differently")
+    assert site.build("--strict") == 1
+    err = capsys.readouterr().err
+    assert err.startswith("content/c/maurer.md:2:1: the city name of 'muenster' is written differently")
+    assert err.endswith("error: 1 error in 1 file; output/ was left unchanged.\n")
+
+
+def test_drafts_are_skipped_unless_asked_for(make_site, capsys):
+    draft = article("Koch", "Essen").replace("date:", "draft: true\ndate:")
+    site = make_site({"bochum/strassenbauer.md": article(), "essen/koch.md": draft})
+    assert site.build() == 0
+    assert not (site.output / "essen/koch/index.html").exists()
+    assert "koch" not in site.page("sitemap.xml")
+    assert site.build("--drafts") == 0
+    assert (site.output / "essen/koch/index.html").exists()
+    assert site.build() == 0
+    assert not (site.output / "essen").exists()
+
+
+def test_github_format_adds_annotations(make_site, capsys):
+    site = make_site({"bochum/x.md": "kaputt\n"})
+    assert site.build("--format", "github") == 1
+    err = capsys.readouterr().err
+    assert ("::error file=content/bochum/x.md,line=1,col=1::the file does not start with front matter "
+            "(hint: the first line must be '---'%3B did you forget to add it?)") in err or \
+           ("::error file=content/bochum/x.md,line=1,col=1::the file does not start with front matter "
+            "(hint: the first line must be '---'; did you forget to add it?)") in err
+
+
+def test_github_format_is_the_default_under_github_actions(make_site, capsys, monkeypatch):
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    site = make_site({"bochum/x.md": "kaputt\n"})
+    assert site.build() == 1
+    assert "::error file=" in capsys.readouterr().err
+    assert site.build("--format", "text") == 1
+    assert "::error" not in capsys.readouterr().err
+
+
+def test_command_line_options_override_the_config(make_site, capsys):
+    site = make_site({"bochum/strassenbauer.md": article()})
+    (site.root / "texte").mkdir()
+    (site.root / "texte" / "a.md").write_text(article("Koch", "Essen"), encoding="utf-8")
+    assert site.build("--content", "texte", "--output", "public", "--base-url", "https://b.example/") == 0
+    assert (site.root / "public/essen/koch/index.html").exists()
+    assert "https://b.example/essen/koch/" in (site.root / "public/sitemap.xml").read_text()
+
+
+def test_build_py_as_a_process(make_site):
+    site = make_site({"bochum/strassenbauer.md": article()})
+    env = {k: v for k, v in os.environ.items() if k not in ("GITHUB_ACTIONS", "CI")}
+    run = subprocess.run([sys.executable, str(REPO / "build.py"), "--quiet"], cwd=site.root, capture_output=True,
+                         text=True, env=env)
+    assert (run.returncode, run.stdout, run.stderr) == (0, "", "")
+    site.write("bochum/kaputt.md", "---\nrole: X\n")
+    run = subprocess.run([sys.executable, str(REPO / "build.py")], cwd=site.root, capture_output=True, text=True,
+                         env=env)
+    assert run.returncode == 1 and run.stdout == ""
+    assert run.stderr.startswith("content/bochum/kaputt.md:1:1: the front matter is not closed\n")
+    run = subprocess.run([sys.executable, str(REPO / "build.py"), "build", "--bogus"], cwd=site.root,
+                         capture_output=True, text=True, env=env)
+    assert run.returncode == 2 and "unrecognized arguments: --bogus" in run.stderr
