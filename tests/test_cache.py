@@ -8,11 +8,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import article
 
 from careersite import __version__, cache, markup
 from careersite.cache import MarkupStore, OutputFile, State, build_lock, load_state, save_state, state_path
 from careersite.content import discover
-from conftest import article
 
 
 @pytest.fixture

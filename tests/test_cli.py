@@ -7,10 +7,10 @@ import subprocess
 import sys
 
 import pytest
+from conftest import REPO, article
 
 from careersite import __version__
 from careersite.cli import main
-from conftest import REPO, article
 
 
 def test_build_prints_a_summary_and_exits_0(make_site, capsys):

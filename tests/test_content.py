@@ -8,10 +8,10 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from conftest import article
 
 from careersite import markup
 from careersite.content import KEYS, Article, discover, read_article
-from conftest import article
 
 VALID = "---\nrole: Bäcker\ncity: Essen\nsalary: {min: 3000, max: 4000}\n---\nText.\n"
 

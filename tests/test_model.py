@@ -6,12 +6,12 @@ import unicodedata
 from pathlib import Path
 
 import pytest
+from conftest import article
 
 from careersite import markup
 from careersite.config import load_config
 from careersite.content import read_article
 from careersite.model import build_site
-from conftest import article
 
 
 @pytest.fixture
@@ -61,7 +61,8 @@ def test_terms_and_urls(config):
     assert site.regions["muensterland"].url == "regionen/muensterland/"
     assert site.states["niedersachsen"].children == ("osnabrueck",)
     assert site.states["nordrhein-westfalen"].url == "bundeslaender/nordrhein-westfalen/"
-    assert site.cities["osnabrueck"].parent == "osnabruecker-land" and site.cities["osnabrueck"].state == "niedersachsen"
+    osnabrueck = site.cities["osnabrueck"]
+    assert (osnabrueck.parent, osnabrueck.state) == ("osnabruecker-land", "niedersachsen")
     assert site.by_source["essen/koch.md"] == 2
     assert site.problems == () and site.warnings == ()
 

@@ -8,8 +8,18 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from careersite.salary import (Level, Salary, SalaryProblem, SalaryProblems, format_money, format_number,
-                               format_range, from_front_matter, parse_line, statistics)
+from careersite.salary import (
+    Level,
+    Salary,
+    SalaryProblem,
+    SalaryProblems,
+    format_money,
+    format_number,
+    format_range,
+    from_front_matter,
+    parse_line,
+    statistics,
+)
 
 NBSP = "\u00a0"
 

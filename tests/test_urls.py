@@ -9,8 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from careersite.urls import (MAX_SEGMENT_BYTES, check_relpath, expand, relative_url, safe_join, slugify,
-                             url_to_file)
+from careersite.urls import MAX_SEGMENT_BYTES, check_relpath, expand, relative_url, safe_join, slugify, url_to_file
 
 
 @pytest.mark.parametrize("text, slug", [

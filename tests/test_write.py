@@ -6,11 +6,19 @@ import os
 from pathlib import Path
 
 import pytest
+from conftest import article
 
 from careersite.config import load_config
-from careersite.write import (MARKER, check_output_dir, commit_changes, commit_full, remove_stale_staging,
-                              scan_output, staging_dir, write_file)
-from conftest import article
+from careersite.write import (
+    MARKER,
+    check_output_dir,
+    commit_changes,
+    commit_full,
+    remove_stale_staging,
+    scan_output,
+    staging_dir,
+    write_file,
+)
 
 
 def tree(root: Path, skip: tuple[str, ...] = ()) -> dict[str, bytes | str]:
