@@ -1,7 +1,13 @@
 """Command line: ``careersite [build|serve|check|new] …``.
 
-Exit codes: 0 success; 1 content, config or template errors (all of them are printed);
-2 usage errors. A :class:`~careersite.errors.SiteError` becomes a message, never a traceback.
+Exit codes (also listed by ``--help`` and in README.md): see :data:`EXIT_CODES`.
+A :class:`~careersite.errors.SiteError` becomes a message, never a traceback.
+
+In CI: ``--strict`` makes warnings errors. Under GitHub Actions (``GITHUB_ACTIONS=true``, or
+``--format github``) every error and warning is printed plainly *and* as a workflow command
+(``::error file=…,line=…,col=…::…``) that GitHub shows as an annotation on the file. When
+``GITHUB_STEP_SUMMARY`` names a file, a build appends a Markdown summary to it (pages, rendered,
+written, removed, skipped, time per stage), and a failed command appends its problems.
 """
 
 from __future__ import annotations
@@ -17,8 +23,17 @@ from . import __version__
 from .config import Config, load_config
 from .errors import BuildFailed, ConfigError, Problem, SiteError, UsageError
 
-EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
-COMMANDS = ("build", "serve", "check", "new")
+EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_CODES = f"""exit codes:
+  {EXIT_OK}    success (warnings may have been printed; with --strict there were none)
+  {EXIT_ERRORS}    content, config or template errors (all printed; with --strict also warnings);
+       output/ is left as it was
+  {EXIT_USAGE}    usage error: unknown command or option, or a bad value on the command line
+  {EXIT_INTERRUPTED}  interrupted (Ctrl-C); output/ is left as it was
+
+in CI: GITHUB_ACTIONS=true prints every problem also as a GitHub annotation (like --format github);
+GITHUB_STEP_SUMMARY, when set, names a file a build appends a Markdown summary to."""
+COMMANDS = ("build", "serve", "check", "new", "merge")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -32,6 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.handler(args, out)
     except BuildFailed as exc:
         out.problems(exc.problems)
+        step_summary(_failure_summary(args.command, exc.problems))
         files = len({p.path for p in exc.problems if p.severity == "error"})
         errors = sum(p.severity == "error" for p in exc.problems)
         out.error(f"{_plural(errors, 'error')} in {_plural(files, 'file')}; "
@@ -39,17 +55,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERRORS
     except ConfigError as exc:
         out.problems(exc.problems)
+        step_summary(_failure_summary(args.command, exc.problems))
         out.error("the configuration has errors; nothing was built.")
         return EXIT_ERRORS
     except UsageError as exc:
-        out.error(str(exc))
+        out.error(str(exc), annotate=True)
         return EXIT_USAGE
     except SiteError as exc:
-        out.error(str(exc))
+        out.error(str(exc), annotate=True)
+        step_summary(f"### careersite {args.command} failed\n\n{_fenced(str(exc))}")
         return EXIT_ERRORS
     except KeyboardInterrupt:
         out.error("interrupted; output/ was left unchanged.")
-        return 130
+        return EXIT_INTERRUPTED
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -70,13 +88,20 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("-q", "--quiet", action="store_true", help="print only problems")
     common.add_argument("-v", "--verbose", action="store_true", help="print timings per stage")
 
-    parser = argparse.ArgumentParser(prog="careersite", description="Build regional career guide sites.")
+    parser = argparse.ArgumentParser(prog="careersite", description="Build regional career guide sites.",
+                                     epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"careersite {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("build", parents=[common], help="build the site into output/ (the default command)")
     p.add_argument("--full", action="store_true", help="ignore the cache and previous output (a cold build)")
+    p.add_argument("--shard", type=_shard, metavar="K/N",
+                   help="render only shard K of N of the pages (for CI matrices; combine them with 'merge')")
     p.set_defaults(handler=cmd_build)
+
+    p = sub.add_parser("merge", parents=[common], help="combine shard folders into output/: merge DIR... ")
+    p.add_argument("shards", nargs="+", type=Path, metavar="SHARD_DIR", help="folders written by build --shard")
+    p.set_defaults(handler=cmd_build, full=False, shard=None)
 
     p = sub.add_parser("serve", parents=[common], help="live preview that rebuilds and reloads on save")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
@@ -121,9 +146,12 @@ class Output:
             self._clear_bar()
             print(message, flush=True)
 
-    def error(self, message: str) -> None:
+    def error(self, message: str, annotate: bool = False) -> None:
+        """Print ``error: message``; with ``annotate``, under GitHub also as a file-less annotation."""
         self._clear_bar()
         print(f"error: {message}", file=sys.stderr, flush=True)
+        if annotate and self.github:
+            print(f"::error::{_escape_data(message)}", file=sys.stderr, flush=True)
 
     def problems(self, problems: Sequence[Problem]) -> None:
         self._clear_bar()
@@ -156,7 +184,7 @@ class Output:
 def _annotation(problem: Problem) -> str:
     """A GitHub Actions workflow command, e.g. ``::error file=a.md,line=3,col=5::message``."""
     level = "error" if problem.severity == "error" else "warning"
-    props = [f"file={_escape_property(problem.path)}"]
+    props = [f"file={_escape_property(_workspace_path(problem.path))}"] if problem.path else []
     if problem.line:
         props.append(f"line={problem.line}")
     if problem.column:
@@ -165,12 +193,90 @@ def _annotation(problem: Problem) -> str:
     return f"::{level} {','.join(props)}::{_escape_data(text)}"
 
 
+def _workspace_path(path: str) -> str:
+    """``path`` as GitHub wants it in an annotation: relative to the repository root, with ``/``.
+
+    Problems name files relative to the working folder; a workflow step may run in a
+    subfolder (``working-directory``), so the path is made relative to GITHUB_WORKSPACE.
+    """
+    workspace = os.environ.get("GITHUB_WORKSPACE")
+    if workspace:
+        try:
+            relative = os.path.relpath(os.path.abspath(path), workspace)
+        except ValueError:  # another drive on Windows
+            relative = ""
+        if relative and not relative.startswith(".."):
+            path = relative
+    return path.replace(os.sep, "/")
+
+
 def _escape_data(text: str) -> str:
+    """Escape a workflow command's message as GitHub's toolkit does (``escapeData`` in command.ts)."""
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
 def _escape_property(text: str) -> str:
+    """Escape a workflow command's property value (``escapeProperty``): also ``:`` and ``,``."""
     return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def step_summary(markdown: str) -> None:
+    """Append ``markdown`` to the GitHub Actions job summary, if GITHUB_STEP_SUMMARY names one.
+
+    Appended, never overwritten: earlier steps of the job write to the same file. A summary
+    that cannot be written is a warning, not a failed build.
+    """
+    path = os.environ.get("GITHUB_STEP_SUMMARY")
+    if not path:
+        return
+    try:
+        with open(path, "a", encoding="utf-8") as file:
+            file.write(markdown.rstrip("\n") + "\n\n")
+    except OSError as exc:
+        print(f"warning: cannot write the step summary {path}: {exc.strerror or exc}", file=sys.stderr)
+
+
+def _build_summary(title: str, report) -> str:
+    """The Markdown summary of a successful build: what it did, and how long each stage took."""
+    kind = "cold" if report.cold else "incremental"
+    lines = [
+        f"### {title}: {_plural(report.pages, 'file')} from {_plural(report.articles, 'article')} ({kind})",
+        "",
+        "| Pages | Rendered | Written | Removed | Skipped | Time |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: |",
+        f"| {report.pages} | {report.rendered} | {report.written} | {report.removed} "
+        f"| {report.pages - report.rendered} | {report.seconds:.2f} s |",
+        "",
+        "Pages: every output file. Rendered: made again because what they are made from changed. "
+        "Written: of those, the files whose bytes changed. Skipped: kept as they were, not rendered.",
+        "",
+        "| Stage | Time |",
+        "| --- | ---: |",
+        *(f"| {stage} | {seconds:.2f} s |" for stage, seconds in report.stages.items()),
+    ]
+    if report.warnings:
+        lines += ["", f"{_plural(len(report.warnings), 'warning')}:", "",
+                  _fenced("\n".join(p.format() for p in report.warnings))]
+    return "\n".join(lines)
+
+
+def _failure_summary(command: str, problems: Sequence[Problem], limit: int = 50) -> str:
+    """The Markdown summary of a failed command: the count and (the first ``limit`` of) its problems."""
+    errors = sum(p.severity == "error" for p in problems)
+    text = "\n".join(p.format() for p in problems[:limit])
+    if len(problems) > limit:
+        text += f"\n… and {len(problems) - limit} more"
+    return f"### careersite {command} failed: {_plural(errors, 'error')}\n\n{_fenced(text)}"
+
+
+def _fenced(text: str) -> str:
+    """``text`` as a Markdown code block, its fence longer than any run of backticks inside."""
+    longest = run = 0
+    for char in text:
+        run = run + 1 if char == "`" else 0
+        longest = max(longest, run)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}text\n{text}\n{fence}"
 
 
 def _plural(n: int, word: str) -> str:
@@ -182,7 +288,8 @@ def _plural(n: int, word: str) -> str:
 def cmd_build(args: argparse.Namespace, out: Output) -> int:
     from .pipeline import BuildOptions, build
     config = load(args)
-    options = BuildOptions(jobs=args.jobs, full=args.full, progress=out.progress, log=out.info)
+    options = BuildOptions(jobs=args.jobs, full=args.full, progress=out.progress, log=out.info,
+                           shard=args.shard, merge_from=tuple(getattr(args, "shards", ())))
     report = build(config, options)
     if report.warnings:
         if args.strict:
@@ -193,7 +300,21 @@ def cmd_build(args: argparse.Namespace, out: Output) -> int:
              f"-> {_display(config.output_dir)}")
     if out.verbose:
         out.info("  " + ", ".join(f"{k} {v:.2f} s" for k, v in report.stages.items()))
+    shard = getattr(args, "shard", None)
+    step_summary(_build_summary(f"careersite {args.command}" + (f" --shard {shard[0]}/{shard[1]}" if shard else ""),
+                                report))
     return EXIT_OK
+
+
+def _shard(text: str) -> tuple[int, int]:
+    """``"2/5"`` -> ``(2, 5)``; argparse turns a ValueError into a usage error (exit 2)."""
+    try:
+        k, n = (int(x) for x in text.split("/"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected K/N such as 2/5, not {text!r}") from None
+    if not 1 <= k <= n:
+        raise argparse.ArgumentTypeError(f"shard K/N needs 1 <= K <= N, not {text!r}")
+    return k, n
 
 
 def _as_error(problem: Problem) -> Problem:
@@ -209,8 +330,9 @@ def _display(path: Path) -> str:
 
 def cmd_serve(args: argparse.Namespace, out: Output) -> int:
     from .serve import serve
-    config = load(args, drafts=not args.no_drafts)
-    return serve(config, host=args.host, port=args.port, out=out, jobs=args.jobs)
+    # a loader, not a config: serve reads config.yaml again on every rebuild
+    return serve(lambda: load(args, drafts=not args.no_drafts), host=args.host, port=args.port, out=out,
+                 jobs=args.jobs)
 
 
 def cmd_check(args: argparse.Namespace, out: Output) -> int:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Callable, Mapping
@@ -73,6 +73,14 @@ DEFAULT_WORDS: Mapping[str, str] = MappingProxyType({
     "search_label": "Beruf oder Stadt suchen",
     "search_placeholder": "z. B. Pflege Bochum",
     "search_no_js": "Die Suche braucht JavaScript. Alle Inhalte finden Sie auch über die A–Z-Listen.",
+    "search_button": "Suchen",
+    "search_filters": "Filter",
+    "search_any": "alle",
+    "search_results": "Suchergebnisse",
+    "search_count": "{count} Treffer",
+    "search_none": "Keine Treffer. Versuchen Sie ein anderes Wort oder die A–Z-Listen.",
+    "search_more": "Weitere Treffer",
+    "search_error": "Die Suche ist gerade nicht verfügbar. Alle Inhalte finden Sie über die A–Z-Listen.",
     "not_found_title": "Seite nicht gefunden",
     "not_found_text": "Diese Seite gibt es nicht (mehr). Vielleicht hilft die Startseite weiter.",
     "feed": "Atom-Feed",
@@ -158,11 +166,13 @@ class Config:
     search: bool
     source: Path | None = None  # the config file, if any
     drafts: bool = False  # build drafts too (``--drafts``; on in serve)
-    fingerprint: str = field(default="", compare=False)
 
     def digest(self) -> str:
         """A hash of everything that can change rendered output (for the build cache)."""
-        payload = {k: v for k, v in _as_plain(self).items() if k not in {"fingerprint", "source", "cache_dir"}}
+        # Folders are left out: what they hold is hashed on its own (articles, templates), and
+        # the same site built into another folder (a shard, a CI runner) must get the same keys.
+        ignored = {"fingerprint", "source", "cache_dir", "content_dir", "templates_dir", "output_dir"}
+        payload = {k: v for k, v in _as_plain(self).items() if k not in ignored}
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
     def parse_digest(self) -> str:

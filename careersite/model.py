@@ -125,7 +125,7 @@ def build_site(articles: Iterable[Article], config: Config, shown=lambda source:
             warnings.append(Problem(shown(ordered[odd].source), 2, 1,
                                     f"{what} of '{slug}' is written differently: "
                                     + ", ".join(f"'{v}' ({n}×)" for v, n in best) + f"; using '{best[0][0]}'",
-                                    f"write the same {what} in every article of '{slug}'", "warning"))
+                                    f"write the same {what.removeprefix('the ')} in every article of '{slug}'", "warning"))
         return best[0][0]
 
     cities: dict[str, Term] = {}

@@ -21,11 +21,12 @@ from typing import Any, Callable, Iterable, Sequence
 
 import jinja2
 
-from . import __version__, markup
+from . import __version__, markup, shards
 from .cache import MarkupStore, OutputFile, State, build_lock, load_state, save_state
 from .config import Config
 from .content import ReadResult, Source, discover, read_article
 from .errors import BuildFailed, Problem
+from .extras import search
 from .model import Site, build_site
 from .render import Page, Renderer, Theme, make_environment, plan
 from .write import (check_output_dir, commit_changes, commit_full, remove_stale_staging, scan_output,
@@ -38,8 +39,13 @@ Progress = Callable[[str, int, int], None]  # (stage, done, total)
 class BuildOptions:
     jobs: int = 0  # worker processes; 0 = one per core
     full: bool = False  # ignore the previous output and state (a cold build)
+    shard: tuple[int, int] | None = None  # (K, N): render only shard K of N (1-based), no site-wide files
+    merge_from: tuple[Path, ...] = ()  # shard output folders whose pages to take instead of rendering
     progress: Progress | None = None
     log: Callable[[str], None] = lambda message: None
+    # Keep the previous search index when only it is out of date (serve: reload first, then
+    # build again without this flag; report.deferred says whether that is needed).
+    search_defer: bool = False
 
 
 @dataclass
@@ -56,6 +62,7 @@ class BuildReport:
     stages: dict[str, float] = field(default_factory=dict)
     warnings: list[Problem] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)  # relpaths written or removed
+    deferred: list[str] = field(default_factory=list)  # prefixes of bundles kept out of date (search_defer)
     state: State | None = None
 
 
@@ -94,18 +101,36 @@ def build(config: Config, options: BuildOptions | None = None, state: State | No
             report.warnings = [_shown(config, p) for p in site.warnings]
             if problems:
                 raise BuildFailed([_shown(config, p) for p in problems])
+            fingerprint = shards.fingerprint(site, theme)
+            from_files: dict[str, Path] = {}
+            if options.shard:
+                pages = shards.select(site, pages, *options.shard)
+            elif options.merge_from:
+                from_files = shards.collect(options.merge_from, site, pages, fingerprint)
             clock("render")
-            outputs = write_site(site, theme, env, pages, state, store, options, report)
+            outputs = write_site(site, theme, env, pages, state, store, options, report, from_files)
             clock("cache")
             new_state = State(parse_digest=_parse_digest(config), started_ns=started_ns, sources=read,
                               outputs=outputs)
-            save_state(config.cache_dir, config.output_dir, new_state)
+            if not _unchanged(state, new_state):  # a no-op build leaves the cache as it is
+                save_state(config.cache_dir, config.output_dir, new_state)
             store.prune({a.body_key for _, r in read.values() if r.article for a in [r.article]})
         finally:
             store.close()
     clock(None)
-    report.articles, report.pages, report.state = len(site.articles), len(pages), new_state
+    report.articles, report.pages, report.state = len(site.articles), len(outputs), new_state
     return report
+
+
+def _unchanged(old: State, new: State) -> bool:
+    """True when saving ``new`` would store nothing that ``old`` does not hold already.
+
+    ``started_ns`` is ignored on purpose: keeping the older start time only makes the next
+    build distrust fewer files' stat, never more.
+    """
+    return (old.parse_digest == new.parse_digest and old.outputs == new.outputs
+            and old.sources.keys() == new.sources.keys()
+            and all(old.sources[k] is v or old.sources[k] == v for k, v in new.sources.items()))
 
 
 class _Clock:
@@ -246,17 +271,27 @@ class Bundle:
 
     prefix: str
     key: str
-    make: Callable[[], dict[str, bytes]]
+    make: Callable[[dict[str, str]], dict[str, bytes]]  # given relpath -> sha of the pages, the files
+    defer: bool = False  # keep intact previous files even when the key changed (report.deferred)
 
 
-def bundles(site: Site, store: MarkupStore, options: BuildOptions) -> list[Bundle]:
+def bundles(site: Site, store: MarkupStore, options: BuildOptions, pages: list[Page]) -> list[Bundle]:
     """The generated file sets of this build (the Pagefind index, when search is on)."""
+    if options.shard:
+        return [shards.manifest_bundle(site, pages, options.shard)]
+    if site.config.search:
+        return [Bundle(search.PREFIX, search.key(site), lambda hashes: search.files(site, store.html),
+                       defer=options.search_defer)]
     return []
 
 
 def write_site(site: Site, theme: Theme, env: jinja2.Environment, pages: list[Page], state: State,
-               store: MarkupStore, options: BuildOptions, report: BuildReport) -> dict[str, OutputFile]:
-    """Render what changed into a staging folder, then put it in place (see write.py)."""
+               store: MarkupStore, options: BuildOptions, report: BuildReport,
+               from_files: dict[str, Path] | None = None) -> dict[str, OutputFile]:
+    """Render what changed into a staging folder, then put it in place (see write.py).
+
+    ``from_files`` maps pages to files holding their bytes already (shards being merged).
+    """
     config = site.config
     output = config.output_dir
     on_disk = scan_output(output) if state.outputs and not options.full else {}
@@ -269,7 +304,7 @@ def write_site(site: Site, theme: Theme, env: jinja2.Environment, pages: list[Pa
     staging = staging_dir(output)
     try:
         renderer = Renderer(site, theme, store.html, env)
-        _worker.update(renderer=renderer, staging=staging,
+        _worker.update(renderer=renderer, staging=staging, from_files=from_files or {},
                        old={rel: old[rel].sha for rel in intact})
         rendered: dict[str, tuple[str, int, bool]] = {}  # relpath -> (sha, size, written)
         problems: list[Problem] = []
@@ -285,12 +320,15 @@ def write_site(site: Site, theme: Theme, env: jinja2.Environment, pages: list[Pa
                 options.progress("render", done, len(todo))
         if problems:
             raise BuildFailed(_group(problems))
-        for bundle in bundles(site, store, options):
+        for bundle in bundles(site, store, options, pages):
             previous = [rel for rel in old if rel.startswith(bundle.prefix)]
-            if previous and all(rel in intact and old[rel].key == bundle.key for rel in previous):
-                keys.update((rel, bundle.key) for rel in previous)
+            if previous and all(rel in intact and (bundle.defer or old[rel].key == bundle.key) for rel in previous):
+                keys.update((rel, old[rel].key) for rel in previous)
+                if any(old[rel].key != bundle.key for rel in previous):
+                    report.deferred.append(bundle.prefix)
                 continue
-            for relpath, data in sorted(bundle.make().items()):
+            hashes = {rel: rendered[rel][0] if rel in rendered else old[rel].sha for rel in sorted(keys)}
+            for relpath, data in sorted(bundle.make(hashes).items()):
                 keys[relpath] = bundle.key
                 rendered[relpath] = _stage(staging, relpath, data, _worker["old"])
         changed = sorted(rel for rel, (_, _, wrote) in rendered.items() if wrote)
@@ -333,9 +371,10 @@ def _render_chunk(pages: Sequence[Page]) -> list[tuple[str, Any]]:
     staging: Path = _worker["staging"]
     old: dict[str, str] = _worker["old"]
     out: list[tuple[str, Any]] = []
+    from_files: dict[str, Path] = _worker["from_files"]
     for page in pages:
         try:
-            data = renderer.render(page)
+            data = from_files[page.relpath].read_bytes() if page.relpath in from_files else renderer.render(page)
         except Exception as exc:  # a template error: report it like a content error
             out.append((page.relpath, _render_problem(renderer.config, page, exc)))
             continue

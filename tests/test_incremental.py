@@ -1,0 +1,192 @@
+"""Incremental builds must give exactly the bytes of a cold build, after any sequence of changes.
+
+A random but reproducible sequence of edits (body, salary, city, role, region, summary,
+drafts), additions, renames, deletions, template and config edits is applied to one site
+that is rebuilt incrementally after each step; a copy of the same sources is built cold
+(``--full``, fresh cache) and every output file is compared byte for byte. Files a step did
+not change must keep their mtime (so rsync and uploads see no change).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+
+import pytest
+from conftest import article
+
+CITIES = [("Bochum", "Ruhrgebiet"), ("Essen", "Ruhrgebiet"), ("Münster", "Münsterland"), ("Gießen", "Mittelhessen")]
+ROLES = ["Straßenbauer", "Bäcker", "Fachkraft für Lagerlogistik", "IT-Koordinator Qualitätssicherung", "Koch"]
+
+
+def _files(root):
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def _mtimes(root):
+    return {p.relative_to(root).as_posix(): p.stat().st_mtime_ns for p in root.rglob("*") if p.is_file()}
+
+
+class Scenario:
+    def __init__(self, site, rng: random.Random):
+        self.site, self.rng = site, rng
+        self.articles: dict[str, dict] = {}
+        self.counter = 0
+
+    def _text(self, spec: dict) -> str:
+        text = article(spec["role"], spec["city"], spec["min"], spec["max"], region=spec["region"],
+                       date=spec["date"])
+        if spec.get("summary"):
+            text = text.replace("---\n", f"---\nsummary: {spec['summary']}\n", 1)
+        if spec.get("draft"):
+            text = text.replace("---\n", "---\ndraft: true\n", 1)
+        return text + spec.get("extra", "")
+
+    def _free_pair(self):
+        used = {(a["role"], a["city"]) for a in self.articles.values()}
+        free = [(r, c) for r in ROLES for c in CITIES if (r, c[0]) not in used]
+        return self.rng.choice(free) if free else None
+
+    def add(self) -> str:
+        pair = self._free_pair()
+        if pair is None:
+            return "add skipped (grid full)"
+        role, (city, region) = pair
+        self.counter += 1
+        path = f"src{self.counter}.md" if self.rng.random() < 0.3 else f"{city.lower()}/{self.counter}.md"
+        low = self.rng.randrange(2400, 4000, 50)
+        spec = {"role": role, "city": city, "region": region, "min": low, "max": low + self.rng.randrange(400, 1500, 50),
+                "date": f"2026-{self.rng.randint(1, 11):02d}-{self.rng.randint(1, 28):02d}"}
+        self.articles[path] = spec
+        self.site.write(path, self._text(spec))
+        return f"add {path}"
+
+    def edit(self) -> str:
+        if not self.articles:
+            return self.add()
+        path = self.rng.choice(sorted(self.articles))
+        spec = self.articles[path]
+        what = self.rng.choice(["body", "salary", "city", "role", "region", "summary", "draft", "date"])
+        if what == "body":
+            spec["extra"] = spec.get("extra", "") + f"\nNeuer Absatz {self.rng.random()}.\n"
+        elif what == "salary":
+            spec["max"] = spec["min"] + self.rng.randrange(400, 2000, 50)
+        elif what in ("city", "role"):
+            pair = self._free_pair()
+            if pair is None:
+                return "edit skipped"
+            spec["role"] = pair[0]  # both, so the pair stays unique
+            spec["city"], spec["region"] = pair[1]
+        elif what == "region":
+            spec["region"] = self.rng.choice(["Ruhrgebiet", "Rhein-Ruhr", "Münsterland"])
+        elif what == "summary":
+            spec["summary"] = self.rng.choice(["Kurz und gut.", "Ein anderer Teaser.", ""])
+        elif what == "draft":
+            spec["draft"] = not spec.get("draft", False)
+        else:
+            spec["date"] = f"2026-{self.rng.randint(1, 11):02d}-{self.rng.randint(1, 28):02d}"
+        self.site.write(path, self._text(spec))
+        return f"edit {what} {path}"
+
+    def rename(self) -> str:
+        if not self.articles:
+            return self.add()
+        path = self.rng.choice(sorted(self.articles))
+        self.counter += 1
+        new = f"renamed/{self.counter}.md"
+        (self.site.content / new).parent.mkdir(exist_ok=True)
+        os.rename(self.site.content / path, self.site.content / new)
+        self.articles[new] = self.articles.pop(path)
+        return f"rename {path} -> {new}"
+
+    def delete(self) -> str:
+        if len(self.articles) < 2:
+            return self.add()
+        path = self.rng.choice(sorted(self.articles))
+        (self.site.content / path).unlink()
+        del self.articles[path]
+        return f"delete {path}"
+
+    def template(self) -> str:
+        name = self.rng.choice(["article.html", "city.html", "index.html", "static/style.css"])
+        path = self.site.root / "templates" / name
+        marker = "/* x */\n" if name.endswith(".css") else "<!-- x -->\n"
+        text = path.read_text(encoding="utf-8")
+        path.write_text(text.replace(marker, "", 1) if marker in text else text + marker, encoding="utf-8")
+        return f"template {name}"
+
+    def config(self) -> str:
+        path = self.site.root / "config.yaml"
+        text = path.read_text(encoding="utf-8")
+        size = self.rng.choice([2, 3, 100])
+        lines = [line for line in text.splitlines() if not line.startswith("hub_page_size")]
+        path.write_text("\n".join(lines) + f"\nhub_page_size: {size * 5 if size < 100 else 100}\n", encoding="utf-8")
+        return f"config hub_page_size {size}"
+
+    def step(self) -> str:
+        op = self.rng.choices([self.add, self.edit, self.rename, self.delete, self.template, self.config],
+                              weights=[4, 8, 2, 2, 1, 1])[0]
+        return op()
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_incremental_build_equals_cold_build_after_random_changes(make_site, tmp_path, seed):
+    site = make_site(config="hub_page_size: 100\n")
+    scenario = Scenario(site, random.Random(seed))
+    for _ in range(6):
+        scenario.add()
+    assert site.build("-q") == 0
+    log = []
+    for step in range(25):
+        log.append(scenario.step())
+        before = _mtimes(site.output)
+        old_files = _files(site.output)
+        assert site.build("-q") == 0, log
+        cold = tmp_path / f"cold-{seed}-{step}"
+        shutil.copytree(site.root, cold, ignore=shutil.ignore_patterns("output", ".cache"))
+        from careersite.cli import main
+        assert main(["build", "-q", "--full", "--config", str(cold / "config.yaml"),
+                     "--cache-dir", str(cold / ".fresh-cache")]) == 0
+        got, want = _files(site.output), _files(cold / "output")
+        assert got.keys() == want.keys(), (log, sorted(got.keys() ^ want.keys()))
+        diff = [rel for rel in got if got[rel] != want[rel]]
+        assert not diff, (log, diff[:5])
+        after = _mtimes(site.output)
+        touched = [rel for rel in after if rel in before and old_files[rel] == got[rel] and after[rel] != before[rel]]
+        assert not touched, (log, "unchanged files were rewritten", touched[:5])
+        shutil.rmtree(cold)
+
+
+def test_noop_build_renders_and_writes_nothing(make_site):
+    from careersite.config import load_config
+    from careersite.pipeline import build
+    site = make_site({"bochum/a.md": article(), "essen/b.md": article("Bäcker", "Essen")})
+    config = load_config(site.root / "config.yaml")
+    first = build(config)
+    assert first.cold and first.written == first.pages
+    again = build(config)
+    assert (again.cold, again.rendered, again.written, again.removed) == (False, 0, 0, 0)
+
+
+def test_damaged_output_file_is_repaired(make_site):
+    site = make_site({"bochum/a.md": article()})
+    assert site.build("-q") == 0
+    page = site.output / "bochum" / "strassenbauer" / "index.html"
+    good = page.read_bytes()
+    page.write_bytes(b"tampered")
+    (site.output / "stray.html").write_text("not ours")
+    assert site.build("-q") == 0
+    assert page.read_bytes() == good
+    assert not (site.output / "stray.html").exists()
+
+
+def test_corrupt_cache_is_ignored(make_site):
+    site = make_site({"bochum/a.md": article()})
+    assert site.build("-q") == 0
+    want = site.files()
+    for path in (site.root / ".cache" / "careersite").iterdir():
+        if path.is_file() and path.name != "lock":
+            path.write_bytes(b"\x00garbage")
+    assert site.build("-q") == 0
+    assert site.files() == want
