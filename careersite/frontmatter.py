@@ -38,7 +38,7 @@ def split(text: str) -> tuple[str, str, int]:
     """
     if not text.strip():
         raise FrontMatterProblem(1, 0, "the file is empty",
-                                 "start with front matter between two '---' lines (see README, 'Front matter')")
+                                 "start with front matter between two '---' lines (see README, 'Writing articles')")
     if not text.startswith("---"):
         first = text.lstrip("\n")
         line = text[: len(text) - len(first)].count("\n") + 1

@@ -74,8 +74,10 @@ def load(text: str, first_line: int = 1) -> Document:
         mark = mark or exc.context_mark
         line = (mark.line + first_line) if mark else first_line
         column = (mark.column + 1) if mark else 0
+        lines = text.splitlines()
+        source_line = lines[mark.line] if mark and mark.line < len(lines) else ""
         text = f"{context}: {problem}" if "quoted scalar" in context else problem
-        raise YamlProblem(line, column, f"YAML syntax error: {text}", _yaml_hint(text)) from None
+        raise YamlProblem(line, column, f"YAML syntax error: {text}", _yaml_hint(text, source_line, column)) from None
     except yaml.YAMLError as exc:  # pragma: no cover - errors without marks are rare
         raise YamlProblem(first_line, 0, f"YAML error: {exc}") from None
     finally:
@@ -144,7 +146,7 @@ def _scalar(loader, node, first_line: int) -> Any:
             return node.value
         line, column = _position(node, first_line)
         raise YamlProblem(line, column, f"cannot read '{node.value}': {exc}") from None
-    except yaml.constructor.ConstructorError as exc:
+    except yaml.constructor.ConstructorError:
         line, column = _position(node, first_line)
         raise YamlProblem(line, column, f"unsupported YAML tag '{_short_tag(node.tag)}'", _TAG_HINT) from None
 
@@ -161,9 +163,12 @@ def _check_tabs(text: str, first_line: int) -> None:
                               "indent with spaces only (YAML does not allow tabs)")
 
 
-def _yaml_hint(problem: str) -> str:
+def _yaml_hint(problem: str, source_line: str = "", column: int = 0) -> str:
     if "quoted scalar" in problem:
         return "a quote (\" or ') is opened here but not closed on this line"
+    if "mapping values are not allowed" in problem and source_line.find(":") + 1 == column:
+        # the colon after this line's own key: the line is taken to continue the value above it
+        return "this line is indented more than the key above it; keys of one mapping must start in the same column"
     if "mapping values are not allowed" in problem:
         return "a value that contains ': ' must be put in quotes, e.g. title: \"Pflege: ein Beruf\""
     if "could not find expected ':'" in problem:

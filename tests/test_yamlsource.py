@@ -106,7 +106,8 @@ def test_standard_scalar_tags_are_fine():
 @pytest.mark.parametrize("text, line, column, message, hint", [
     ("title: Pflege: ein Beruf\n", 2, 14, "mapping values are not allowed", "must be put in quotes"),
     ("a: 1\nb: \"offen\nc: 2\n", 3, 4, "while scanning a quoted scalar", "not closed"),
-    ("salary:\n  min: 1\n   max: 2\n", 4, 7, "mapping values are not allowed", "quotes"),
+    ("salary:\n  min: 1\n   max: 2\n", 4, 7, "mapping values are not allowed", "indented more than the key above"),
+    ("title: A\n  search: true\n", 3, 9, "mapping values are not allowed", "indented more than the key above"),
     ("a: [1, 2\n", 3, 1, "YAML syntax error", ""),
     ("a: @x\n", 2, 4, "cannot start any token", "put the value in quotes"),
     ("a: *nix\n", 2, 4, "undefined alias", "put the value in quotes"),
