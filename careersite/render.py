@@ -10,7 +10,9 @@ profession's cards; a hub reads its term's cards; site-wide pages read the site 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
+import heapq
 import os
 import unicodedata
 from collections.abc import Callable
@@ -358,11 +360,11 @@ class Renderer:
 
         def nearness(i: int) -> tuple:
             other = site.articles[i]
-            same_region = bool(article.region) and slugify(other.region or "") == article_region
-            same_state = bool(article.state) and slugify(other.state or "") == article_state
+            same_region = bool(article.region) and _slug(other.region or "") == article_region
+            same_state = bool(article.state) and _slug(other.state or "") == article_state
             return (i != index, not same_region, not same_state, self._city_key(i))
 
-        article_region, article_state = slugify(article.region or ""), slugify(article.state or "")
+        article_region, article_state = _slug(article.region or ""), _slug(article.state or "")
         chosen = set(sorted(peers, key=nearness)[:COMPARE_LIMIT])
         rows = []
         for i in by_salary:
@@ -372,7 +374,10 @@ class Renderer:
         return rows, rank, len(peers)
 
     def _related(self, index: int) -> list[dict[str, Any]]:
-        """Up to RELATED_LIMIT other professions in the article's city: most shared tags first, then A–Z."""
+        """Up to RELATED_LIMIT other professions in the article's city, shown A–Z.
+
+        Chosen by the number of tags shared with the article, then by nearness in A–Z order.
+        """
         site = self.site
         article = site.articles[index]
         city = site.cities[article.city_slug]
@@ -389,17 +394,19 @@ class Renderer:
                 if i != index:
                     shared[i] = shared.get(i, 0) + 1
         ordered = self._sorted_cards(city)
-        best = sorted(shared, key=lambda i: (-shared[i], self._role_key(i)))[:RELATED_LIMIT]
+        position_of = self._memo[("position", "city", city.slug)]  # A–Z place of each of the city's articles
+        position, count = position_of[index], len(ordered)
+        # ties go to the professions that follow this one in A–Z order (wrapping around), so that
+        # a tag every article shares does not send every page to the same first few professions
+        best = heapq.nsmallest(RELATED_LIMIT, shared, key=lambda i: (-shared[i], (position_of[i] - position) % count))
         if len(best) < RELATED_LIMIT:
-            # fill with the professions that follow this one in A–Z order (wrapping around)
-            position = next(n for n, c in enumerate(ordered) if c["index"] == index)
-            for card in ordered[position + 1:] + ordered[:position]:
+            for step in range(1, count):
                 if len(best) >= RELATED_LIMIT:
                     break
+                card = ordered[(position + step) % count]
                 if card["index"] not in shared:
                     best.append(card["index"])
-        keep = set(best)
-        return [c for c in ordered if c["index"] in keep]
+        return [ordered[n] for n in sorted(position_of[i] for i in best)]
 
     def _term_page(self, page: Page, term: Term, rows: list, name_of: Callable[[Any], str]) -> dict[str, Any]:
         words = self.config.words
@@ -435,9 +442,12 @@ class Renderer:
         rows = self._sorted_cards(term)
         ctx = self._term_page(page, term, rows, lambda c: c["city"])
         stat = ctx["stats"][0] if ctx["stats"] else None
-        for row in ctx["rows"]:
+        def with_delta(row: dict[str, Any]) -> dict[str, Any]:
             same = stat is not None and row["salary"].group == (stat.currency, stat.period)
-            row["delta"] = _delta(row["salary"].mid, stat.median) if same else None
+            return {**row, "delta": _delta(row["salary"].mid, stat.median) if same else None}
+
+        ctx["rows"] = [with_delta(r) for r in ctx["rows"]]
+        ctx["groups"] = [(letter, anchor, [with_delta(r) for r in rows]) for letter, anchor, rows in ctx["groups"]]
         ctx["title"] = words["profession_title"].format(role=term.name)
         ctx["description"] = _describe(self.config, term, ctx["stats"], len(rows))
         charted = [(r["city"], r["salary"]) for r in ctx["rows"] if stat and r["delta"] is not None]
@@ -482,8 +492,10 @@ class Renderer:
         key = ("cards", term.kind, term.slug)
         if key not in self._memo:
             order = self._role_key if term.kind == "city" else self._city_key
-            self._memo[key] = [self._card(i) for i in sorted(term.articles, key=order)]
-        return [dict(c) for c in self._memo[key]]  # copies: pages add their own fields
+            cards = [self._card(i) for i in sorted(term.articles, key=order)]
+            self._memo[key] = cards
+            self._memo[("position", term.kind, term.slug)] = {c["index"]: n for n, c in enumerate(cards)}
+        return self._memo[key]  # shared: pages that add fields copy the rows they show
 
     def _professions(self) -> list[Term]:
         if "professions" not in self._memo:
@@ -566,6 +578,10 @@ class Renderer:
         return resolve
 
 
+_slug = functools.lru_cache(maxsize=4096)(slugify)  # region and state names repeat on every article
+
+
+@functools.lru_cache(maxsize=65536)
 def _sort_key(text: str) -> tuple:
     """German A–Z order: umlauts sort with their base letter (Ärztin with A), case-insensitive."""
     base = unicodedata.normalize("NFKD", text.casefold()).encode("ascii", "ignore").decode()
