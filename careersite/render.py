@@ -299,7 +299,7 @@ class Renderer:
         rows, pager = self._paginate(professions, page, url)
         title = words["professions_az"]
         crumbs = [(words["home"], ""), (words["all_professions"], url)]
-        return {"title": title, "description": f"{title}: {words['profession_count'].format(count=len(professions))}.",
+        return {"title": title, "description": f"{title}: {_count(self.config, len(professions), 'profession_count')}.",
                 "rows": rows, "pager": pager, "breadcrumbs": crumbs,
                 "letters": self._letters(page, professions, lambda t: t.name, url),
                 "groups": self._groups(page, professions, rows, lambda t: t.name),
@@ -431,7 +431,8 @@ class Renderer:
         rows = self._sorted_cards(term)
         ctx = self._term_page(page, term, rows, lambda c: c["role"])
         ctx["title"] = words["city_title"].format(city=term.name)
-        ctx["description"] = _describe(self.config, term, ctx["stats"], len(rows))
+        ctx["description"] = _describe(self.config, term, ctx["stats"],
+                                       _count(self.config, len(rows), "profession_count"))
         ctx["region"] = self.site.regions.get(term.parent) if term.parent else None
         ctx["state"] = self.site.states.get(term.state) if term.state else None
         return ctx
@@ -449,7 +450,8 @@ class Renderer:
         ctx["rows"] = [with_delta(r) for r in ctx["rows"]]
         ctx["groups"] = [(letter, anchor, [with_delta(r) for r in rows]) for letter, anchor, rows in ctx["groups"]]
         ctx["title"] = words["profession_title"].format(role=term.name)
-        ctx["description"] = _describe(self.config, term, ctx["stats"], len(rows))
+        ctx["description"] = _describe(self.config, term, ctx["stats"],
+                                       _count(self.config, len(rows), "city_count"))
         charted = [(r["city"], r["salary"]) for r in ctx["rows"] if stat and r["delta"] is not None]
         median = stat.median if stat and stat.count > 1 else None
         ctx["chart"] = charts.comparison_chart("chart-cities", words["chart_title"].format(name=term.name),
@@ -464,7 +466,8 @@ class Renderer:
         cities = _by_name(site.cities[c] for c in term.children)
         ctx = self._term_page(page, term, cities, lambda t: t.name)
         ctx["title"] = words["group_title"].format(name=term.name)
-        ctx["description"] = _describe(self.config, term, ctx["stats"], len(term.articles))
+        ctx["description"] = _describe(self.config, term, ctx["stats"],
+                                       _count(self.config, len(term.children), "city_count"))
         ctx["city_stats"] = {t.slug: (site.stats(t)[0] if site.stats(t) else None) for t in ctx["rows"]}
         ctx["state"] = site.states.get(term.parent) if term.kind == "region" and term.parent else None
         regions = {site.cities[c].parent for c in term.children if site.cities[c].parent}
@@ -607,14 +610,23 @@ def _delta(value: Decimal, median: Decimal) -> Decimal:
     return ((value - median) / median * 100).quantize(Decimal(1)) if median else Decimal(0)
 
 
-def _describe(config: Config, term: Term, stats: list, count: int) -> str:
+def _describe(config: Config, term: Term, stats: list, count: str) -> str:
+    """A hub's meta description: what it lists and its salary range, e.g. for a city page
+    "Bochum: 4 Berufe, Gehälter 2.650–4.300 € brutto im Monat (Median 3.475 €)."."""
     words = config.words
     if not stats:
-        return term.name
+        return f"{term.name}: {count}."
     s = stats[0]
-    return (f"{term.name}: {count} {words['entries']}, {words['salary']} "
-            f"{format_range(s.lowest, s.highest, s.currency, config.locale)} "
-            f"({words['median']} {format_money(s.median, s.currency, config.locale)}).")
+    per = {"month": words["per_month"], "year": words["per_year"], "hour": words["per_hour"]}[s.period]
+    return words["hub_description"].format(
+        name=term.name, count=count, range=format_range(s.lowest, s.highest, s.currency, config.locale),
+        period=per, median=format_money(s.median, s.currency, config.locale))
+
+
+def _count(config: Config, n: int, key: str) -> str:
+    """The count in words ("1 Stadt", "3 Städte"): the word ``key``, or ``key_one`` for one."""
+    words = config.words
+    return words[f"{key}_one" if n == 1 and f"{key}_one" in words else key].format(count=n)
 
 
 def make_environment(config: Config) -> jinja2.Environment:
@@ -637,7 +649,7 @@ def make_environment(config: Config) -> jinja2.Environment:
         per=lambda period: per[period],
         word=lambda key, **kw: words[key].format(**kw),
         # "{count} Städte" with "city_count", "1 Stadt" with "city_count_one"
-        count=lambda n, key: words[f"{key}_one" if n == 1 and f"{key}_one" in words else key].format(count=n),
+        count=lambda n, key: _count(config, n, key),
         percent=lambda d: ("+" if d > 0 else "\u2212" if d < 0 else "\u00b1") + format_number(abs(Decimal(d)), locale)
         + "\u00a0%",
     )

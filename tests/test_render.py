@@ -152,9 +152,11 @@ def test_city_hub_shows_overview_region_state_and_every_profession(make_site):
     assert site.build() == 0
     page = doc(site, "bochum/index.html")
     assert text(page.find(".//h1")) == "Berufe und Gehälter in Bochum"
+    assert page.xpath("//meta[@name='description']/@content") == [
+        "Bochum: 3 Berufe, Gehälter 2.500–4.400\u00a0€ brutto im Monat (Median 3.500\u00a0€)."]
     assert "Region: Ruhrgebiet · Bundesland: Nordrhein-Westfalen" in text(page.xpath("//p[@class='lead']")[0])
     stats = {text(d.find("dt")): text(d.find("dd")) for d in page.xpath("//dl[@class='stats']/div")}
-    assert stats == {"Median": "3.500\u00a0€", "niedrigster Wert": "2.500\u00a0€", "höchster Wert": "4.400\u00a0€",
+    assert stats == {"Median": "3.500\u00a0€", "Niedrigster Wert": "2.500\u00a0€", "Höchster Wert": "4.400\u00a0€",
                      "Berufe": "3"}
     rows = [[text(c) for c in tr] for tr in page.xpath("//table[@class='salaries']/tbody/tr")]
     assert rows == [["Altenpfleger", "3.000–4.000\u00a0€", "3.500\u00a0€"],
@@ -216,7 +218,7 @@ def test_profession_hub_compares_cities_in_chart_and_table(make_site):
     page = doc(site, "berufe/pfleger/index.html")
     assert text(page.find(".//h1")) == "Pfleger: Gehalt im Städtevergleich"
     stats = {text(d.find("dt")): text(d.find("dd")) for d in page.xpath("//dl[@class='stats']/div")}
-    assert stats == {"Median": "3.500\u00a0€", "niedrigster Wert": "2.800\u00a0€", "höchster Wert": "4.400\u00a0€",
+    assert stats == {"Median": "3.500\u00a0€", "Niedrigster Wert": "2.800\u00a0€", "Höchster Wert": "4.400\u00a0€",
                      "Städte": "3"}
     assert "Spanne der Städte-Mediane: 3.200–3.800\u00a0€" in text(page)
     svg = page.xpath("//figure[@class='chart-box']/svg")[0]
