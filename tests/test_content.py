@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 from conftest import article
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from careersite import markup
 from careersite.content import KEYS, Article, discover, read_article
@@ -309,3 +311,16 @@ def test_unreadable_file(tmp_path):
 def test_keys_constant_matches_the_contract():
     assert KEYS == ("role", "city", "title", "region", "state", "salary", "date", "updated", "tags", "summary",
                     "draft")
+
+
+@given(padding=st.lists(st.sampled_from(["", "# Kommentar", "tags: [a]", "region: Ruhrgebiet"]), max_size=6,
+                        unique=True),
+       crlf=st.booleans(), bom=st.booleans(), body_lines=st.integers(0, 3))
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_reported_line_is_the_line_in_the_file(tmp_path, padding, crlf, bom, body_lines):
+    lines = ["---", "role: Bäcker", *padding, "city: Essen", "salary:", "  min: 3.300", "  max: 4600", "---",
+             *["Text."] * body_lines]
+    text = "\n".join(lines) + "\n"
+    data = ("\ufeff" if bom else "").encode() + (text.replace("\n", "\r\n") if crlf else text).encode()
+    expected_line = lines.index("  min: 3.300") + 1
+    assert one(tmp_path, data).startswith(f"{expected_line}:8: '3.300' is read as 3.3")
