@@ -7,13 +7,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from conftest import article
 
 from careersite import markup
 from careersite.config import load_config
 from careersite.content import read_article
 from careersite.errors import SiteError, UsageError
 from careersite.scaffold import new_article
-from conftest import article
 
 DAY = dt.date(2026, 11, 24)
 
