@@ -37,7 +37,7 @@ from typing import Iterator, NamedTuple
 from . import __version__, markup
 from .content import ReadResult, Source
 
-STATE_FORMAT = 1
+STATE_FORMAT = 2
 MARKUP_SCHEMA = "1"
 
 
@@ -59,6 +59,7 @@ class State:
     output_dir: str = ""
     version: str = __version__
     format: int = STATE_FORMAT
+    schema: str = field(default_factory=lambda: record_schema())
 
 
 def state_path(cache_dir: Path, output_dir: Path) -> Path:
@@ -77,9 +78,20 @@ def load_state(cache_dir: Path, output_dir: Path) -> State:
     except Exception:  # a truncated, foreign or old-format file: start cold, never fail
         return State()
     if (not isinstance(state, State) or state.format != STATE_FORMAT or state.version != __version__
-            or state.output_dir != str(output_dir.resolve())):
+            or state.schema != record_schema() or state.output_dir != str(output_dir.resolve())):
         return State()
     return state
+
+
+def record_schema() -> str:
+    """A hash of the fields of every record the state stores, so a state written by code with
+    other records (a development version, a downgrade) is never loaded."""
+    from . import content, markup as markup_mod, salary
+    from .errors import Problem
+    shapes = [(t.__name__, t._fields) for t in (content.Source, content.Article, content.ReadResult, salary.Salary,
+                                                salary.Level, markup_mod.Heading, OutputFile)]
+    shapes.append(("Problem", tuple(Problem.__dataclass_fields__)))
+    return hashlib.sha256(repr(shapes).encode()).hexdigest()[:16]
 
 
 def save_state(cache_dir: Path, output_dir: Path, state: State) -> None:
@@ -98,6 +110,9 @@ def save_state(cache_dir: Path, output_dir: Path, state: State) -> None:
         raise
 
 
+_INHERITED: list[sqlite3.Connection] = []
+
+
 class MarkupStore:
     """Rendered Markdown by cache key, shared by all worker processes through SQLite."""
 
@@ -108,8 +123,13 @@ class MarkupStore:
         self._pending: list[tuple[str, str, str]] = []
 
     def _connection(self) -> sqlite3.Connection:
-        # a connection must not cross fork(): every process opens its own
+        # A connection must not cross fork(): every process opens its own. A connection
+        # inherited from the parent is kept referenced, never closed: closing it here would
+        # run SQLite's close (checkpoint, WAL clean-up) on the parent's handle and can
+        # corrupt the database. The pipeline also closes the store before forking.
         if self._conn is None or self._pid != os.getpid():
+            if self._conn is not None:
+                _INHERITED.append(self._conn)
             self._conn = self._open()
             self._pid = os.getpid()
         return self._conn

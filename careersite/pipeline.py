@@ -11,6 +11,7 @@ one dependency-tracking mechanism, not two.
 from __future__ import annotations
 
 import hashlib
+import json
 import multiprocessing
 import os
 import time
@@ -22,7 +23,7 @@ from typing import Any, Callable, Iterable, Sequence
 import jinja2
 
 from . import __version__, markup, shards
-from .cache import MarkupStore, OutputFile, State, build_lock, load_state, save_state
+from .cache import MarkupStore, OutputFile, State, build_lock, load_state, save_state, state_path
 from .config import Config
 from .content import ReadResult, Source, discover, read_article
 from .errors import BuildFailed, Problem
@@ -81,6 +82,9 @@ def build(config: Config, options: BuildOptions | None = None, state: State | No
         if problems:
             raise BuildFailed(problems)
         remove_stale_staging(config.output_dir)
+        if state is None and _nothing_changed(config, options, report):
+            clock(None)
+            return report
         if state is None or options.full:
             state = State() if options.full else load_state(config.cache_dir, config.output_dir)
         store = MarkupStore(config.cache_dir / "markup.sqlite3")
@@ -114,12 +118,72 @@ def build(config: Config, options: BuildOptions | None = None, state: State | No
                               outputs=outputs)
             if not _unchanged(state, new_state):  # a no-op build leaves the cache as it is
                 save_state(config.cache_dir, config.output_dir, new_state)
+            if not report.deferred and not options.shard and not options.merge_from:
+                _save_signature(config, sources, theme, outputs, started_ns, report, len(site.articles))
             store.prune({a.body_key for _, r in read.values() if r.article for a in [r.article]})
         finally:
             store.close()
     clock(None)
     report.articles, report.pages, report.state = len(site.articles), len(outputs), new_state
     return report
+
+
+# --- the no-op fast path -------------------------------------------------------------------
+#
+# A proven no-op must not cost a load of the whole state (at 100,000 articles that is
+# seconds). After each build a small signature records a hash of every source's stat, the
+# config, the templates and the package version, and of every output file's size and
+# mtime. A build that finds the same hashes, and no source modified so recently that its
+# stat cannot be trusted, has nothing to do; it replays the warnings of the build that
+# wrote the signature, so --strict still fails where it failed before.
+
+def _signature_path(config: Config) -> Path:
+    return state_path(config.cache_dir, config.output_dir).with_suffix(".signature.json")
+
+
+def _inputs_hash(config: Config, sources: list[Source], theme: Theme) -> str:
+    h = hashlib.sha256(f"{__version__}|{_parse_digest(config)}|{config.digest()}|{theme.digest}".encode())
+    h.update("".join(f"{s.relpath}\0{s.mtime_ns}\0{s.size}\0{s.inode}\n" for s in sources).encode())
+    return h.hexdigest()
+
+
+def _outputs_hash(files: dict[str, tuple[int, int]]) -> str:
+    return hashlib.sha256("".join(f"{rel}\0{size}\0{mtime}\n" for rel, (size, mtime)
+                                  in sorted(files.items())).encode()).hexdigest()
+
+
+def _save_signature(config: Config, sources: list[Source], theme: Theme, outputs: dict[str, OutputFile],
+                    started_ns: int, report: BuildReport, articles: int) -> None:
+    data = {"inputs": _inputs_hash(config, sources, theme), "started_ns": started_ns,
+            "outputs": _outputs_hash({rel: (o.size, o.mtime_ns) for rel, o in outputs.items()}),
+            "pages": len(outputs), "articles": articles,
+            "warnings": [[p.path, p.line, p.column, p.message, p.hint, p.severity] for p in report.warnings]}
+    path = _signature_path(config)
+    tmp = path.with_suffix(f".tmp{os.getpid()}")
+    tmp.write_text(json.dumps(data), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _nothing_changed(config: Config, options: BuildOptions, report: BuildReport) -> bool:
+    """True when the last build's signature proves that this build would change nothing."""
+    if options.full or options.shard or options.merge_from:
+        return False
+    try:
+        saved = json.loads(_signature_path(config).read_text(encoding="utf-8"))
+        trusted_before = saved["started_ns"] - 2_000_000_000
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    sources = discover(config.content_dir)
+    if any(s.mtime_ns >= trusted_before for s in sources):
+        return False
+    if _inputs_hash(config, sources, Theme.load(config.templates_dir)) != saved["inputs"]:
+        return False
+    if _outputs_hash(scan_output(config.output_dir)) != saved["outputs"]:
+        return False
+    report.cold = False
+    report.pages, report.articles = saved["pages"], saved["articles"]
+    report.warnings = [Problem(*w) for w in saved["warnings"]]
+    return True
 
 
 def _unchanged(old: State, new: State) -> bool:
@@ -304,7 +368,7 @@ def write_site(site: Site, theme: Theme, env: jinja2.Environment, pages: list[Pa
     staging = staging_dir(output)
     try:
         renderer = Renderer(site, theme, store.html, env)
-        _worker.update(renderer=renderer, staging=staging, from_files=from_files or {},
+        _worker.update(renderer=renderer, store=store, staging=staging, from_files=from_files or {},
                        old={rel: old[rel].sha for rel in intact})
         rendered: dict[str, tuple[str, int, bool]] = {}  # relpath -> (sha, size, written)
         problems: list[Problem] = []
@@ -432,6 +496,9 @@ def _parallel(fn: Callable, chunks: list, jobs: int, total: int) -> Iterable:
     if jobs <= 1 or total < 200 or len(chunks) < 2 or "fork" not in multiprocessing.get_all_start_methods():
         yield from map(fn, chunks)
         return
+    store = _worker.get("store")
+    if store is not None:
+        store.close()  # never fork with an open SQLite connection (see MarkupStore._connection)
     context = multiprocessing.get_context("fork")
     with context.Pool(min(jobs, len(chunks))) as pool:
         yield from pool.imap_unordered(fn, chunks)

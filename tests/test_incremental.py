@@ -190,3 +190,72 @@ def test_corrupt_cache_is_ignored(make_site):
             path.write_bytes(b"\x00garbage")
     assert site.build("-q") == 0
     assert site.files() == want
+
+
+def _age_sources(site, seconds=3600):
+    """Move source mtimes into the past, as for files not touched since long before a build."""
+    for path in site.content.rglob("*.md"):
+        st = path.stat()
+        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns - seconds * 1_000_000_000))
+
+
+def test_proven_noop_skips_the_state_and_detects_changes(make_site, monkeypatch):
+    from careersite import pipeline
+    from careersite.config import load_config
+    site = make_site({"bochum/a.md": article(), "essen/b.md": article("Bäcker", "Essen")})
+    _age_sources(site)
+    config = load_config(site.root / "config.yaml")
+    pipeline.build(config)
+    loads = []
+    real_load = pipeline.load_state
+    monkeypatch.setattr(pipeline, "load_state", lambda *a: loads.append(a) or real_load(*a))
+    report = pipeline.build(config)
+    assert loads == [] and report.rendered == 0 and report.pages > 0  # the fast path
+    # a changed source is seen (its mtime is new, so neither trusted nor equal)
+    site.write("bochum/a.md", article(max=4100))
+    report = pipeline.build(config)
+    assert len(loads) == 1 and report.written >= 1
+    assert "4.100" in site.page("bochum/strassenbauer/index.html")
+    # a damaged output file is seen as well
+    _age_sources(site)
+    pipeline.build(config)
+    page = site.output / "essen" / "baecker" / "index.html"
+    page.write_text("kaputt", encoding="utf-8")
+    report = pipeline.build(config)
+    assert report.written == 1 and "Bäcker" in page.read_text(encoding="utf-8")
+
+
+def test_noop_fast_path_replays_warnings_for_strict(make_site, capsys):
+    site = make_site({"essen/a.md": article("Koch", "Essen", region="Ruhrgebiet"),
+                      "essen/b.md": article("Bäcker", "Essen", region="Rhein-Ruhr")})
+    _age_sources(site)
+    assert site.build("-q") == 0
+    assert site.build("-q") == 0
+    assert "the region of 'Essen' is written differently" in capsys.readouterr().err
+    assert site.build("-q", "--strict") == 1
+
+
+def test_parallel_builds_in_one_process_keep_the_cache_sound(make_site):
+    """Regression: a render pool forked while this process had the SQLite cache open used to
+    close the inherited connection in the workers and corrupt the database."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+    from corpus import generate
+
+    from careersite.config import load_config
+    from careersite.pipeline import BuildOptions, build
+    site = make_site()
+    generate(site.content, 260)
+    config = load_config(site.root / "config.yaml")
+    options = BuildOptions(jobs=2)
+    assert build(config, options).written > 200  # parallel read and render
+    first = sorted(site.content.rglob("*.md"))[0]
+    for n in range(3):  # few dirty files: read in this process, then render in forked workers
+        first.write_text(first.read_text(encoding="utf-8") + f"\nAbsatz {n}.\n", encoding="utf-8")
+        report = build(config, BuildOptions(jobs=2, full=n == 2))
+        assert report.written >= 1
+    import sqlite3
+    conn = sqlite3.connect(config.cache_dir / "markup.sqlite3")
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
