@@ -124,8 +124,14 @@ def load(args: argparse.Namespace, **extra) -> Config:
     path = Path(args.config)
     if not path.exists() and args.config == "config.yaml":
         path = None  # no config file: defaults (relative to the working folder)
-    overrides = {"content_dir": args.content, "output_dir": args.output, "templates_dir": args.templates,
-                 "cache_dir": args.cache_dir, "base_url": args.base_url, "drafts": args.drafts or None, **extra}
+    # Folders named on the command line are relative to the working folder, like any
+    # command's arguments; folders in config.yaml are relative to the config file.
+    def absolute(value: str | None) -> str | None:
+        return str(Path(value).resolve()) if value else None
+
+    overrides = {"content_dir": absolute(args.content), "output_dir": absolute(args.output),
+                 "templates_dir": absolute(args.templates), "cache_dir": absolute(args.cache_dir),
+                 "base_url": args.base_url, "drafts": args.drafts or None, **extra}
     return load_config(path, overrides)
 
 
@@ -289,11 +295,9 @@ def cmd_build(args: argparse.Namespace, out: Output) -> int:
     from .pipeline import BuildOptions, build
     config = load(args)
     options = BuildOptions(jobs=args.jobs, full=args.full, progress=out.progress, log=out.info,
-                           shard=args.shard, merge_from=tuple(getattr(args, "shards", ())))
-    report = build(config, options)
+                           shard=args.shard, merge_from=tuple(getattr(args, "shards", ())), strict=args.strict)
+    report = build(config, options)  # with --strict, warnings fail the build before anything is written
     if report.warnings:
-        if args.strict:
-            raise BuildFailed([_as_error(w) for w in report.warnings])
         out.problems(report.warnings)
     out.info(f"Built {report.pages} pages from {_plural(report.articles, 'article')} in {report.seconds:.2f} s "
              f"({report.rendered} rendered, {report.written} written, {report.removed} removed) "

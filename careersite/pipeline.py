@@ -10,6 +10,7 @@ one dependency-tracking mechanism, not two.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import multiprocessing
@@ -42,6 +43,7 @@ class BuildOptions:
     full: bool = False  # ignore the previous output and state (a cold build)
     shard: tuple[int, int] | None = None  # (K, N): render only shard K of N (1-based), no site-wide files
     merge_from: tuple[Path, ...] = ()  # shard output folders whose pages to take instead of rendering
+    strict: bool = False  # warnings are errors: the build fails before writing anything
     progress: Progress | None = None
     log: Callable[[str], None] = lambda message: None
     # Keep the previous search index when only it is out of date (serve: reload first, then
@@ -84,6 +86,8 @@ def build(config: Config, options: BuildOptions | None = None, state: State | No
         remove_stale_staging(config.output_dir)
         if state is None and _nothing_changed(config, options, report):
             clock(None)
+            if options.strict and report.warnings:
+                raise BuildFailed([dataclasses.replace(p, severity="error") for p in report.warnings])
             return report
         if state is None or options.full:
             state = State() if options.full else load_state(config.cache_dir, config.output_dir)
@@ -103,6 +107,8 @@ def build(config: Config, options: BuildOptions | None = None, state: State | No
             env, template_problems = environment(config, theme)
             problems += [*site.problems, *plan_problems, *template_problems]
             report.warnings = [_shown(config, p) for p in site.warnings]
+            if options.strict:
+                problems += [dataclasses.replace(p, severity="error") for p in site.warnings]
             if problems:
                 raise BuildFailed([_shown(config, p) for p in problems])
             fingerprint = shards.fingerprint(site, theme)

@@ -47,3 +47,14 @@ def test_same_input_gives_identical_output(make_site, tmp_path):
     two = make_site(files, name="two")
     assert two.build("--full") == 0
     assert one.files() == two.files()
+
+
+def test_command_line_folders_are_relative_to_the_working_folder(make_site, tmp_path, monkeypatch):
+    site = make_site({"bochum/strassenbauer.md": article()})
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    from careersite.cli import main
+    assert main(["build", "-q", "--config", str(site.root / "config.yaml"), "--output", "out"]) == 0
+    assert (elsewhere / "out" / "bochum" / "strassenbauer" / "index.html").is_file()
+    assert not (site.root / "out").exists()

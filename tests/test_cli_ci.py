@@ -267,8 +267,6 @@ def test_usage_errors_exit_2_from_a_process(tmp_path):
     assert "unrecognized arguments: --no-such-option" in result.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="the pipeline writes output/ before cmd_build rejects warnings under "
-                                       "--strict (fix: check warnings in pipeline.build before write_site)")
 def test_strict_leaves_the_output_unchanged(make_site):
     site = warning_site(make_site)
     assert site.build() == 0
