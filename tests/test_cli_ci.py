@@ -252,9 +252,7 @@ def test_help_documents_every_exit_code():
 
 
 def test_deploy_docs_document_the_exit_codes():
-    # docs/deploy.md, or README.md once its text has moved there
-    docs = "\n".join(p.read_text(encoding="utf-8") for p in (REPO / "docs" / "deploy.md", REPO / "README.md")
-                     if p.exists())
+    docs = (REPO / "README.md").read_text(encoding="utf-8")
     table = summary_rows(docs, "| Exit code | Meaning |")
     assert [row["Exit code"] for row in table] == [str(c) for c in (cli.EXIT_OK, cli.EXIT_ERRORS, cli.EXIT_USAGE,
                                                                        cli.EXIT_INTERRUPTED)]

@@ -154,13 +154,11 @@ def test_shards_are_uploaded_with_their_hidden_manifest():
     assert 'python build.py merge shards/* "${args[@]}"' in merge["run"]
 
 
-@pytest.mark.parametrize("doc", ["docs/deploy.md", "README.md"])
+@pytest.mark.parametrize("doc", ["README.md"])
 def test_the_docs_show_the_workflow_as_it_is(doc):
     path = REPO / doc
     text = path.read_text(encoding="utf-8") if path.exists() else ""
     blocks = [b for b in re.findall(r"```yaml\n(.*?)```", text, re.S) if re.search(r"^name: Publish$", b, re.M)]
-    if doc == "README.md" and not blocks:
-        pytest.skip("README.md does not show the workflow (yet): docs/deploy.md does")
     assert blocks == [(WORKFLOWS / "publish.yml").read_text(encoding="utf-8")]
 
 
@@ -223,7 +221,7 @@ def test_errors_fail_the_check_step_with_annotations(tmp_path):
 
 
 def test_same_size_changes_happen(tmp_path):
-    """Why docs/deploy.md forbids ``aws s3 sync --size-only``: a stylesheet change changes every
+    """Why README.md forbids ``aws s3 sync --size-only``: a stylesheet change changes every
     page without changing its size (the fingerprint in the link has a fixed length)."""
     workspace = make_workspace(tmp_path / "workspace")
     runner = Runner(workspace, {"steps.pages.outputs.base_url": ""})
