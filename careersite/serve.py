@@ -22,6 +22,11 @@ Three parts, each usable on its own (the tests do):
     absolute paths or hidden segments (after tornado's single percent-decoding) are 404s,
     and the resolved file (symlinks followed) must lie inside the folder.
 
+:class:`SearchUpdater`
+    The search index (Pagefind) is made for the whole site at once, which takes far longer
+    than the pages. Rebuilds keep the old index (``search_defer``), and the full build runs
+    in a child process once the author pauses; the next save stops it.
+
 livereload provides the rest: the ``Server``, the websocket protocol, livereload.js and
 the script injected into every HTML response (also into the error page).
 """
@@ -36,6 +41,7 @@ import html
 import inspect
 import ipaddress
 import logging
+import multiprocessing
 import os
 import signal
 import struct
@@ -65,6 +71,8 @@ MAX_WAIT = 2.0
 #: Stat polling interval where inotify is not available (seconds).
 POLL_INTERVAL = 0.25
 SERVE_FOLDER = "serve"  # below the cache folder
+#: Seconds without changes before a deferred search index is brought up to date.
+SEARCH_IDLE = 1.0
 
 
 # --- the warm build ------------------------------------------------------------------------
@@ -117,14 +125,18 @@ class Preview:
     def ok(self) -> bool:
         return not self.problems
 
-    def build(self) -> Outcome:
-        """Rebuild what changed since the last build; never raises for a content problem."""
+    def build(self, search_defer: bool = False) -> Outcome:
+        """Rebuild what changed since the last build; never raises for a content problem.
+
+        With ``search_defer`` a search index that is only out of date is kept as it is
+        (``outcome.report.deferred`` says so): the pages come first, the index later.
+        """
         started = time.perf_counter()
         was_ok = self.ok and self.builds > 0
         self.builds += 1
         try:
             self.config = self.serve_config(self._load_config())
-            options = BuildOptions(jobs=self.jobs, progress=self.progress, log=self.log)
+            options = BuildOptions(jobs=self.jobs, progress=self.progress, log=self.log, search_defer=search_defer)
             report = build(self.config, options, state=self.state)
         except (BuildFailed, ConfigError) as exc:
             self.problems = list(exc.problems)
@@ -141,6 +153,93 @@ class Preview:
             return Outcome(True, time.perf_counter() - started, report, [],
                            reload=bool(report.changed) or not was_ok)
         return Outcome(False, time.perf_counter() - started, None, self.problems, reload=True)
+
+
+class SearchUpdater:
+    """Brings files a fast rebuild deferred (the search index) up to date while the author pauses.
+
+    Pagefind indexes the whole site at once: seconds at 1,000 articles, a minute at 10,000.
+    So serve rebuilds with ``search_defer`` (the pages at once), and once nothing has
+    changed for ``idle`` seconds, runs the full build in a forked child process. The next
+    change stops that child first: a killed build leaves the output as it was (or, killed
+    while committing, in a state the next build detects by stat and repairs), so the
+    author never waits for the index. Without fork() the update runs in-process.
+    """
+
+    def __init__(self, preview: Preview, out, idle: float):
+        self.preview, self.out, self.idle = preview, out, idle
+        self._timer = None
+        self._child = None
+        self._started = 0.0
+        self.exitcodes: list[int | None] = []  # of every update, finished or stopped (for tests)
+
+    @property
+    def running(self) -> bool:
+        return self._child is not None
+
+    def schedule(self) -> None:
+        loop = IOLoop.current()
+        if self._timer is not None:
+            loop.remove_timeout(self._timer)
+        self._timer = loop.call_later(self.idle, self._start)
+
+    def cancel(self) -> None:
+        """Stop a pending or running update (before a rebuild)."""
+        if self._timer is not None:
+            IOLoop.current().remove_timeout(self._timer)
+            self._timer = None
+        child, self._child = self._child, None
+        if child is None:
+            return
+        IOLoop.current().remove_handler(child.sentinel)
+        child.terminate()
+        child.join(10)
+        if child.is_alive():
+            child.kill()
+            child.join()
+        self.exitcodes.append(child.exitcode)
+        if child.exitcode == 0:
+            self.preview.state = None  # it finished after all: its state (on disk) is the current one
+
+    def _start(self) -> None:
+        self._timer = None
+        self._started = time.perf_counter()
+        if "fork" not in multiprocessing.get_all_start_methods():
+            self._finish(0 if self.preview.build().ok else 1)
+            return
+        self._child = multiprocessing.get_context("fork").Process(target=_update_in_child,
+                                                                  args=(self.preview, self.out), daemon=True)
+        self._child.start()
+        IOLoop.current().add_handler(self._child.sentinel, self._on_exit, IOLoop.READ)
+
+    def _on_exit(self, fd, events) -> None:
+        child, self._child = self._child, None
+        IOLoop.current().remove_handler(fd)
+        if child is not None:
+            child.join()
+            self._finish(child.exitcode)
+
+    def _finish(self, exitcode: int | None) -> None:
+        self.exitcodes.append(exitcode)
+        seconds = time.perf_counter() - self._started
+        stamp = time.strftime("%H:%M:%S")
+        if exitcode == 0:
+            self.preview.state = None  # the child's state (saved on disk) is the current one
+            self.out.info(f"{stamp} Search index updated in {seconds:.2f} s")
+        else:
+            self.out.info(f"{stamp} Search index update failed (see above); it is tried again after the next "
+                          "change")
+
+
+def _update_in_child(preview: Preview, out) -> None:
+    """The full build, in a forked child: SIGTERM ends it (the parent's asyncio handler would not)."""
+    signal.set_wakeup_fd(-1)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    outcome = preview.build()
+    if not outcome.ok:
+        out.problems(outcome.problems)
+    sys.stdout.flush()
+    os._exit(0 if outcome.ok else 1)
 
 
 # --- the error page -----------------------------------------------------------------------
@@ -596,6 +695,8 @@ def describe(outcome: Outcome, changed: Sequence[str]) -> str:
     done = f"{_count(len(files), 'file')} updated" if files else "no page changed"
     if files:
         done += f" ({_summary(files)})"
+    if report.deferred:
+        done += "; the search index follows"
     return f"{stamp} Rebuilt after {what} in {outcome.seconds:.2f} s: {done}"
 
 
@@ -648,14 +749,18 @@ def serve(load_config: Callable[[], Config], *, host: str = "127.0.0.1", port: i
 
     watcher = watcher or ChangeWatcher()
     server = LiveServer(preview, watcher)
+    updater = SearchUpdater(preview, out, idle=SEARCH_IDLE)
 
     def rebuild(changed: list[str]) -> None:
-        outcome = preview.build()
+        updater.cancel()
+        outcome = preview.build(search_defer=True)
         if not outcome.ok:
             out.problems(outcome.problems)
         out.info(describe(outcome, changed))
         if outcome.reload:
             server.reload_browsers()
+        if outcome.ok and outcome.report is not None and outcome.report.deferred:
+            updater.schedule()
 
     for path, ignore in watched_paths(preview.config):
         server.watch(path, rebuild, delay=delay, ignore=ignore)
@@ -677,6 +782,7 @@ def serve(load_config: Callable[[], Config], *, host: str = "127.0.0.1", port: i
     except KeyboardInterrupt:
         pass
     finally:
+        updater.cancel()
         watcher.stop()
     out.info("Stopped.")
     return 0

@@ -27,7 +27,16 @@ from conftest import article
 from careersite.cli import main
 from careersite.config import load_config
 from careersite.errors import Problem
-from careersite.serve import ChangeWatcher, Outcome, Preview, _check_host, describe, error_page, safe_target
+from careersite.serve import (
+    ChangeWatcher,
+    Outcome,
+    Preview,
+    SearchUpdater,
+    _check_host,
+    describe,
+    error_page,
+    safe_target,
+)
 
 TIMEOUT = 30  # seconds to wait for anything the server does (generous: CI machines are slow)
 
@@ -364,6 +373,81 @@ def test_served_site_equals_a_fresh_build_after_50_random_edits(make_site, tmp_p
     assert sum(name.endswith("/index.html") and name.count("/") == 2 for name in served) >= len(author.articles) - 1
 
 
+class _Lines:
+    def __init__(self):
+        self.lines: list[str] = []
+
+    def info(self, message: str) -> None:
+        self.lines.append(message)
+
+    def problems(self, problems) -> None:
+        self.lines.extend(p.format() for p in problems)
+
+
+class SlowSearchPreview(Preview):
+    """The full build (the search update) takes long in the child process."""
+
+    def build(self, search_defer: bool = False) -> Outcome:
+        if not search_defer and os.getpid() != self.parent:
+            time.sleep(60)
+        return super().build(search_defer)
+
+
+def run_updater(preview: Preview, then) -> SearchUpdater:
+    out = _Lines()
+    updater = SearchUpdater(preview, out, idle=0.05)
+
+    async def run() -> None:
+        updater.schedule()
+        await then(updater)
+
+    asyncio.run(run())
+    updater.lines = out.lines
+    return updater
+
+
+def test_search_update_runs_in_a_child_and_hands_over_its_state(make_site):
+    site = make_site({"bochum/strassenbauer.md": article()})
+    preview = Preview(serve_config(site))
+    assert preview.build().ok
+    site.write("bochum/strassenbauer.md", article(body="Neuer Text für die Suche.\n"))
+    outcome = preview.build(search_defer=True)
+    assert outcome.ok and outcome.report.deferred == ["pagefind/"]
+
+    async def wait(updater):
+        while not updater.exitcodes:
+            await asyncio.sleep(0.05)
+
+    updater = run_updater(preview, wait)
+    assert updater.exitcodes == [0] and "Search index updated in" in updater.lines[-1]
+    assert preview.state is None  # the child's saved state is the current one
+    outcome = preview.build(search_defer=True)
+    assert outcome.ok and outcome.report.deferred == [] and outcome.report.changed == []
+
+
+def test_a_change_stops_a_running_search_update(make_site):
+    site = make_site({"bochum/strassenbauer.md": article()})
+    preview = SlowSearchPreview(serve_config(site))
+    preview.parent = os.getpid()
+    assert preview.build().ok
+    site.write("bochum/strassenbauer.md", article(min=3100))
+    assert preview.build(search_defer=True).report.deferred == ["pagefind/"]
+    state = preview.state
+
+    async def interrupt(updater):
+        while not updater.running:
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.2)
+        updater.cancel()  # what the next rebuild does first
+
+    updater = run_updater(preview, interrupt)
+    assert updater.exitcodes == [-signal.SIGTERM] and not updater.running
+    assert updater.lines == []
+    assert preview.state is state
+    outcome = preview.build(search_defer=True)  # the preview goes on as if the update never started
+    assert outcome.ok and outcome.report.deferred == ["pagefind/"]
+
+
 # --- the watcher ------------------------------------------------------------------------------
 
 def watch_and_do(folder: Path, mode: str, actions, delay: float = 0.2, settle: float = 1.0,
@@ -576,6 +660,20 @@ def test_a_burst_of_20_saves_is_one_rebuild(server_for):
     time.sleep(1.0)  # a second rebuild, if any, would be logged by now
     assert server.count("Rebuil") == 1, server.output()
     assert "Rebuilt after 21 changes (content/essen, " in server.output(), server.lines[-1]  # the folder and 20 files
+
+
+def test_after_the_search_index_catches_up_the_served_site_equals_a_fresh_build(server_for, tmp_path):
+    site, server = server_for({"bochum/strassenbauer.md": article(), "essen/baecker.md": article("Bäcker", "Essen")})
+    mark = len(server.lines)
+    site.write("essen/baecker.md", article("Bäcker", "Essen", body="Brötchen und Brezeln.\n"))
+    (site.content / "bochum" / "strassenbauer.md").unlink()
+    site.write("muenster/koch.md", article("Koch", "Münster", region="Münsterland"))
+    line = server.lines[server.wait_for("Rebuil", after=mark)]
+    assert "the search index follows" in line
+    server.wait_for("Search index updated in", after=mark)
+    served = site_files(site.root / ".cache" / "careersite" / "serve")
+    assert any(name.startswith("pagefind/") for name in served)
+    assert served == fresh_build(site, tmp_path, "fresh")
 
 
 def test_a_template_change_rebuilds_the_pages_that_use_it(server_for):
