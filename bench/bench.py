@@ -59,14 +59,14 @@ def measure(site: Path, *args: str) -> dict:
     return result
 
 
-def prepare(workdir: Path, n: int) -> Path:
-    """A site folder with a corpus of ``n`` articles, the repo's templates and config."""
+def prepare(workdir: Path, n: int, name: str = "site") -> Path:
+    """A site folder ``workdir/<name>-<n>`` with a corpus of ``n`` articles, the repo's templates and config."""
     corpus = workdir / f"corpus-{n}"
     if not (corpus / ".complete").exists():
         shutil.rmtree(corpus, ignore_errors=True)
         generate(corpus, n)
         (corpus / ".complete").write_text("ok")
-    site = workdir / f"site-{n}"
+    site = workdir / f"{name}-{n}"
     shutil.rmtree(site, ignore_errors=True)
     site.mkdir(parents=True)
     shutil.copytree(corpus, site / "content", ignore=shutil.ignore_patterns(".complete"))
