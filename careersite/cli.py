@@ -51,7 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         files = len({p.path for p in exc.problems if p.severity == "error"})
         errors = sum(p.severity == "error" for p in exc.problems)
         out.error(f"{_plural(errors, 'error')} in {_plural(files, 'file')}; "
-                  f"{'nothing was written' if args.command == 'check' else 'output/ was left unchanged'}.")
+                  f"{'nothing was written' if args.command == 'check' else _unchanged(args)}.")
         return EXIT_ERRORS
     except ConfigError as exc:
         out.problems(exc.problems)
@@ -66,7 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         step_summary(f"### careersite {args.command} failed\n\n{_fenced(str(exc))}")
         return EXIT_ERRORS
     except KeyboardInterrupt:
-        out.error("interrupted; output/ was left unchanged.")
+        out.error(f"interrupted; {_unchanged(args)}.")
         return EXIT_INTERRUPTED
 
 
@@ -132,7 +132,14 @@ def load(args: argparse.Namespace, **extra) -> Config:
     overrides = {"content_dir": absolute(args.content), "output_dir": absolute(args.output),
                  "templates_dir": absolute(args.templates), "cache_dir": absolute(args.cache_dir),
                  "base_url": args.base_url, "drafts": args.drafts or None, **extra}
-    return load_config(path, overrides)
+    config = load_config(path, overrides)
+    args.output_shown = _display(config.output_dir)
+    return config
+
+
+def _unchanged(args: argparse.Namespace) -> str:
+    """"output/ was left unchanged", naming the output folder actually used."""
+    return f"{getattr(args, 'output_shown', 'output')}/ was left unchanged"
 
 
 class Output:

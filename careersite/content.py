@@ -21,7 +21,10 @@ from .salary import Salary
 from .urls import MAX_SEGMENT_BYTES, slugify
 
 KEYS = ("role", "city", "title", "region", "state", "salary", "date", "updated", "tags", "summary", "draft")
-_BAD_NAME = re.compile(r"[/\\\x00-\x1f\x7f]")
+# Names never become paths directly (slugify keeps only a-z, 0-9 and "-"), but a name that
+# looks like a path ("../../etc", "/tmp", "a\\b") or holds control characters is surely a
+# mistake. A slash inside a job title is ordinary German: "Kaufmann/-frau", "(m/w/d)".
+_BAD_NAME = re.compile(r"[\\\x00-\x1f\x7f]|(^|/)\.{1,2}(/|$)|^/|/$|//")
 
 
 # A NamedTuple, not a dataclass: the build state pickles ~12 of these per article, and
@@ -103,6 +106,24 @@ class ReadResult(NamedTuple):
     problems: tuple[Problem, ...]
 
 
+def name_problem(key: str, name: str) -> tuple[str, str] | None:
+    """What is wrong with a role, city, region or state name as the source of a URL, with a hint.
+
+    Shared by reading articles and by ``new`` (scaffold.py), so both accept the same names.
+    """
+    if key in ("role", "city") and (_BAD_NAME.search(name) or name in (".", "..")):
+        example = "Fachkraft für Lagerlogistik" if key == "role" else "Mülheim an der Ruhr"
+        return (f"'{key}' looks like a file path or contains control characters: {name!r}",
+                f"write the plain name, e.g. '{example}'")
+    slug = slugify(name)
+    if not slug:
+        return f"'{key}' {name!r} gives an empty URL", "use letters or digits in the name"
+    if len(slug.encode()) > MAX_SEGMENT_BYTES:
+        return (f"'{key}' is too long for a URL ({len(slug)} characters after conversion)",
+                f"shorten it to at most {MAX_SEGMENT_BYTES} characters")
+    return None
+
+
 def read_article(path: Path, source: str, shown: str, *, locale: str, currency: str, period: str,
                  raw_html: bool, render_body: Callable[[str, str], markup.Markup]) -> ReadResult:
     """Read and validate one article file.
@@ -164,18 +185,9 @@ def read_article(path: Path, source: str, shown: str, *, locale: str, currency: 
     summary = text("summary")
     # region and state name pages too ("Rhein/Ruhr" is fine there: only role and city name files)
     for key, name in (("role", role), ("city", city), ("region", region), ("state", state)):
-        if name is None:
-            continue
-        if key in ("role", "city") and (_BAD_NAME.search(name) or name in (".", "..")):
-            example = "Fachkraft für Lagerlogistik" if key == "role" else "Mülheim an der Ruhr"
-            hint = (f"write the plain name, e.g. '{example}'" if not re.search(r"[/\\]", name.strip("./"))
-                    else "write 'und' or '-' instead of the slash, e.g. 'Bäcker und Konditor'")
-            problem(*at(key), f"'{key}' must not contain '/', '\\' or control characters: {name!r}", hint)
-        elif not slugify(name):
-            problem(*at(key), f"'{key}' {name!r} gives an empty URL", "use letters or digits in the name")
-        elif len(slugify(name).encode()) > MAX_SEGMENT_BYTES:
-            problem(*at(key), f"'{key}' is too long for a URL ({len(slugify(name))} characters after conversion)",
-                    f"shorten it to at most {MAX_SEGMENT_BYTES} characters")
+        issue = name_problem(key, name) if name is not None else None
+        if issue:
+            problem(*at(key), *issue)
 
     salary: Salary | None = None
     if meta.get("salary") in (None, "", {}):

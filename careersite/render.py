@@ -110,22 +110,27 @@ def plan(site: Site, theme: Theme) -> tuple[list[Page], list[Problem]]:
     config = site.config
     base = render_digest(config, theme)
     pages: list[Page] = []
-    owners: dict[str, str] = {}
+    owners: dict[str, tuple[str, str]] = {}  # casefolded relpath -> (what writes it, its content file)
     problems: list[Problem] = []
 
-    def add(relpath: str, kind: str, ref: str = "", number: int = 1, deps: tuple = (), origin: str = "") -> None:
+    def add(relpath: str, kind: str, ref: str = "", number: int = 1, deps: tuple = (), origin: str = "",
+            source: str = "") -> None:
+        """Register a page; ``source`` is the content file that brings it (reported on a clash)."""
         issue = check_relpath(relpath)
         if issue:
-            problems.append(Problem(origin or relpath, 0, 0, f"output path '{relpath}' {issue}",
-                                    "change the URL pattern in config.yaml"))
+            problems.append(Problem(source or relpath, 2 if source else 0, 1 if source else 0,
+                                    f"output path '{relpath}' {issue}", "change the URL pattern in config.yaml"))
             return
         folded = relpath.casefold()
         if folded in owners:
-            problems.append(Problem(origin or relpath, 0, 0,
-                                    f"'{relpath}' would be written twice: by {owners[folded]} and by {origin}",
-                                    "two sources map to one URL; rename one of them"))
+            first, first_source = owners[folded]
+            where = source or first_source
+            problems.append(Problem(where or relpath, 2 if where else 0, 1 if where else 0,
+                                    f"'{relpath}' would be written twice: by {first} and by {origin}",
+                                    "two sources map to one URL: rename the city or role, "
+                                    "or change the URL patterns in config.yaml"))
             return
-        owners[folded] = origin or kind
+        owners[folded] = (origin or kind, source)
         pages.append(Page(relpath, kind, ref, number, _hash(base, kind, relpath, ref, number, deps)))
 
     size = config.hub_page_size
@@ -143,7 +148,8 @@ def plan(site: Site, theme: Theme) -> tuple[list[Page], list[Problem]]:
         city, profession = site.cities[article.city_slug], site.professions[article.role_slug]
         deps = (site.article_digests[index], city.digest, profession.digest,
                 names[("city", city.slug)], names[("profession", profession.slug)])
-        add(url_to_file(url), "article", ref=str(index), deps=deps, origin=f"article {article.source}")
+        add(url_to_file(url), "article", ref=str(index), deps=deps, origin=f"the article {article.source}",
+            source=article.source)
     for kind, terms in (("city", site.cities), ("profession", site.professions), ("region", site.regions),
                         ("state", site.states)):
         for slug, term in sorted(terms.items()):
@@ -151,7 +157,8 @@ def plan(site: Site, theme: Theme) -> tuple[list[Page], list[Problem]]:
             deps = (term.digest, names.get((kind, slug), ""))
             for number in range(1, count + 1):
                 add(url_to_file(paginated(term.url, number)), kind, ref=slug, number=number, deps=deps,
-                    origin=f"the {kind} page of '{term.name}'")
+                    origin=f"the {kind} page of '{term.name}'",
+                    source=site.articles[term.articles[0]].source if term.articles else "")
     for number in range(1, page_count(len(site.professions), size) + 1):
         add(url_to_file(paginated(professions_url(config), number)), "professions", number=number,
             deps=(site.digest,), origin="the list of all professions")

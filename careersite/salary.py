@@ -228,7 +228,8 @@ def _plain(amount: Decimal) -> Decimal:
     return Decimal(int(amount)) if amount == amount.to_integral_value() else amount
 
 
-_LINE = re.compile(r"^\s*(?P<a>[\d.,\s]+?)\s*(?:–|—|-|bis)\s*(?P<b>[\d.,\s]+?)\s*(?P<rest>\D*)$")
+# "3.300–4.600 € im Monat", or a single amount "3.300 €" (min = max)
+_LINE = re.compile(r"^\s*(?P<a>[\d.,\s]*\d)\s*(?:(?:–|—|-|bis)\s*(?P<b>[\d.,\s]*\d))?\s*(?P<rest>\D*)$")
 _PERIOD_SUFFIX = {
     "month": ("monat", "monatlich", "mtl", "mon"),
     "year": ("jahr", "jährlich", "jahresgehalt", "p a", "pa", "jahr brutto"),  # "p.a." loses its dots
@@ -237,7 +238,8 @@ _PERIOD_SUFFIX = {
 
 
 def parse_line(text: str, default_currency: str, default_period: str, locale: str) -> Salary:
-    """Parse the one-line form ``3.300–4.600 €`` (optionally ``/Monat``, ``im Jahr``, ``pro Stunde``).
+    """Parse the one-line form ``3.300–4.600 €`` (optionally ``/Monat``, ``im Jahr``, ``pro Stunde``),
+    or a single amount ``3.300 €`` (a fixed salary: min = max).
 
     Numbers are read with the site's locale, so ``3.300`` is three thousand three hundred in de_DE.
     The currency may also stand first (``€ 3.300–4.600`` in de_AT, ``$3,300–4,600`` in en_US).
@@ -267,7 +269,7 @@ def parse_line(text: str, default_currency: str, default_period: str, locale: st
             raise SalaryProblem((), f"cannot read the period {rest!r} in salary {text!r}",
                                 "end with 'im Monat', 'im Jahr' or 'pro Stunde', or leave it out")
     amounts = []
-    for part in (match["a"], match["b"]):
+    for part in (match["a"], match["b"] or match["a"]):
         try:
             number = parse_decimal(part.replace(" ", ""), locale=locale, strict=True)
         except (NumberFormatError, InvalidOperation):

@@ -18,6 +18,7 @@ import yaml
 
 from . import frontmatter
 from .config import Config
+from .content import name_problem
 from .errors import SiteError, UsageError
 from .urls import MAX_SEGMENT_BYTES, slugify
 
@@ -108,13 +109,10 @@ def _name(value: str, what: str) -> str:
     name = " ".join(value.split())
     if not name:
         raise UsageError(f"the {what} is empty")
-    if any(c in name for c in "/\\") or any(ord(c) < 32 or ord(c) == 127 for c in name):
-        raise UsageError(f"the {what} must not contain '/', '\\' or control characters: {name!r}")
-    slug = slugify(name)
-    if not slug:
-        raise UsageError(f"the {what} {name!r} gives an empty URL; use letters or digits")
-    if len(slug.encode()) > MAX_SEGMENT_BYTES:
-        raise UsageError(f"the {what} is too long for a URL; shorten it to at most {MAX_SEGMENT_BYTES} characters")
+    issue = name_problem(what, name)
+    if issue:
+        message, hint = issue
+        raise UsageError(f"{message}; {hint}")
     return name
 
 

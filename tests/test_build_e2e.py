@@ -58,3 +58,10 @@ def test_command_line_folders_are_relative_to_the_working_folder(make_site, tmp_
     assert main(["build", "-q", "--config", str(site.root / "config.yaml"), "--output", "out"]) == 0
     assert (elsewhere / "out" / "bochum" / "strassenbauer" / "index.html").is_file()
     assert not (site.root / "out").exists()
+
+
+def test_job_titles_with_slashes_build(make_site):
+    site = make_site({"essen/kaufmann.md": article("Kaufmann/-frau für Büromanagement (m/w/d)", "Essen")})
+    assert site.build("-q") == 0
+    page = site.page("essen/kaufmann-frau-fuer-bueromanagement-m-w-d/index.html")
+    assert "Kaufmann/-frau für Büromanagement (m/w/d)" in page
