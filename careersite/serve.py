@@ -719,6 +719,27 @@ def _url(host: str, port: int) -> str:
     return f"http://{shown}:{port}/"
 
 
+def _stop_on_sigterm(loop: IOLoop) -> None:
+    """Stop the loop cleanly on SIGTERM, like Ctrl+C, in this process only.
+
+    Not asyncio's ``add_signal_handler``: builds fork worker processes, which inherit its
+    wakeup socket; ``Pool.terminate()`` sends them SIGTERM, and they would write it into
+    the server's own loop (which then stops) instead of exiting. A forked process gets
+    the default action here.
+    """
+    server_pid = os.getpid()
+
+    def on_sigterm(signum, frame) -> None:
+        if os.getpid() == server_pid:
+            # call_soon_threadsafe writes to the loop's self-pipe, so the wait wakes up (call_soon would not)
+            loop.asyncio_loop.call_soon_threadsafe(loop.stop)
+        else:
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+
+    signal.signal(signal.SIGTERM, on_sigterm)
+
+
 def serve(load_config: Callable[[], Config], *, host: str = "127.0.0.1", port: int = 8000, out=None,
           jobs: int = 0, delay: float = DEFAULT_DELAY, watcher: ChangeWatcher | None = None) -> int:
     """Build the preview, serve it on ``host:port`` and rebuild on every change until stopped.
@@ -736,7 +757,7 @@ def serve(load_config: Callable[[], Config], *, host: str = "127.0.0.1", port: i
         raise SiteError(f"--port must be between 0 and 65535, not {port}")
     _check_host(host, out)
     preview = Preview(load_config, jobs=jobs, log=out.info, progress=out.progress)
-    first = preview.build()
+    first = preview.build(search_defer=True)  # an out-of-date search index from last time: updated later
     if first.ok:
         report = first.report
         assert report is not None
@@ -750,6 +771,8 @@ def serve(load_config: Callable[[], Config], *, host: str = "127.0.0.1", port: i
     watcher = watcher or ChangeWatcher()
     server = LiveServer(preview, watcher)
     updater = SearchUpdater(preview, out, idle=SEARCH_IDLE)
+    if first.ok and first.report is not None and first.report.deferred:
+        IOLoop.current().add_callback(updater.schedule)
 
     def rebuild(changed: list[str]) -> None:
         updater.cancel()
@@ -773,8 +796,7 @@ def serve(load_config: Callable[[], Config], *, host: str = "127.0.0.1", port: i
                         "is another server running? choose another port with --port") from None
     loop = IOLoop.current()
     watcher.start()
-    with contextlib.suppress(NotImplementedError, AttributeError, RuntimeError):
-        loop.asyncio_loop.add_signal_handler(signal.SIGTERM, loop.stop)  # stop cleanly, like Ctrl+C
+    _stop_on_sigterm(loop)
     drafts = "drafts shown" if preview.config.drafts else "drafts hidden"
     out.info(f"Serving {_url(host, port)} ({drafts}; watching {watcher.mode}; press Ctrl+C to stop)")
     try:

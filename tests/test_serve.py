@@ -685,6 +685,22 @@ def test_a_template_change_rebuilds_the_pages_that_use_it(server_for):
     assert "VORLAGE-NEU" in server.get("/")[1]
 
 
+def test_a_rebuild_with_worker_processes_keeps_the_server_running(server_for):
+    # enough pages that a template change is rendered by forked workers, which the pool ends with SIGTERM
+    files = {f"stadt-{c}/beruf-{r}.md": article(f"Beruf {r}", f"Stadt {c}") for c in range(12) for r in range(16)}
+    site, server = server_for(files)
+    base = site.root / "templates" / "base.html"
+    base.write_text(base.read_text(encoding="utf-8").replace("</body>", "<p>ALLE-NEU</p>\n</body>", 1),
+                    encoding="utf-8")
+    line = server.lines[server.wait_for("Rebuil")]
+    assert int(re.search(r"(\d+) files updated", line)[1]) >= 200, line
+    eventually(lambda: "ALLE-NEU" in server.get("/stadt-3/beruf-7/")[1])
+    time.sleep(0.5)
+    assert server.proc.poll() is None and "Stopped." not in server.output()
+    server.stop()
+    assert server.proc.returncode == 0 and server.lines[-1] == "Stopped."
+
+
 def raw_get(port: int, target: str) -> tuple[int, bytes]:
     """A request sent byte for byte as written: no client normalises the path."""
     with socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT) as sock:
