@@ -157,7 +157,8 @@ def measure(n: int, edits: int, keep: Path | None) -> dict:
             raise
         finally:
             server.stop()
-        by_kind = {k: statistics.median([lat for lat, kk in zip(latencies, kinds, strict=True) if kk == k]) for k in set(kinds)}
+        pairs = list(zip(latencies, kinds, strict=True))
+        by_kind = {k: statistics.median([lat for lat, kk in pairs if kk == k]) for k in set(kinds)}
         return {"n": n, "latencies": latencies, "builds": builds, "by_kind": by_kind}
     finally:
         if not keep:
