@@ -20,7 +20,7 @@ from . import frontmatter
 from .config import Config
 from .content import name_problem
 from .errors import SiteError, UsageError
-from .urls import MAX_SEGMENT_BYTES, slugify
+from .urls import slugify
 
 SKELETON = """\
 ---
