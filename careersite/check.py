@@ -25,7 +25,8 @@ from urllib.parse import unquote, urljoin, urlsplit
 from .cache import MarkupStore, load_state
 from .config import Config
 from .content import Article, discover
-from .errors import Problem, did_you_mean
+from .errors import BuildFailed, Problem, did_you_mean
+from .extras import search
 from .markup import SAFE_SCHEMES
 from .model import Site, build_site
 from .pipeline import BuildOptions, _render_problem, _shown, environment, read_sources
@@ -52,7 +53,7 @@ def check(config: Config, jobs: int = 0) -> tuple[list[Problem], list[Problem]]:
         theme = Theme.load(config.templates_dir)
         pages, plan_problems = plan(site, theme)
         env, template_problems = environment(config, theme)
-        problems += [*site.problems, *plan_problems, *template_problems]
+        problems += [*site.problems, *plan_problems, *template_problems, *_search_problems(config)]
         renderer = Renderer(site, theme, store.html, env)
         if not template_problems:
             problems += render_samples(renderer, pages)
@@ -60,6 +61,17 @@ def check(config: Config, jobs: int = 0) -> tuple[list[Problem], list[Problem]]:
     finally:
         store.close()
     return sorted({_shown(config, p) for p in problems}), sorted(_shown(config, p) for p in site.warnings)
+
+
+def _search_problems(config: Config) -> list[Problem]:
+    """With search on, the build needs the Pagefind binary: say so now rather than at build time."""
+    if not config.search:
+        return []
+    try:
+        search.pagefind_binary(config)
+    except BuildFailed as exc:
+        return list(exc.problems)
+    return []
 
 
 def render_samples(renderer: Renderer, pages: list[Page]) -> list[Problem]:

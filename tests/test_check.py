@@ -196,3 +196,20 @@ def test_strict_turns_warnings_into_errors(make_site, capsys):
     assert code == 0 and "warning: the region of 'Bochum' is written differently" in err
     code, out, err = run_check(site, capsys, "--strict")
     assert code == 1 and "the region of 'Bochum' is written differently" in err
+
+
+def test_search_without_pagefind_is_reported(make_site, capsys, monkeypatch):
+    from careersite.errors import BuildFailed, Problem
+    from careersite.extras import search
+
+    def missing(config):
+        raise BuildFailed([Problem("config.yaml", 0, 0, "search is on, but Pagefind (the search indexer) is not "
+                                   "installed", "install it")])
+
+    monkeypatch.setattr(search, "pagefind_binary", missing)
+    site = make_site({"bochum/strassenbauer.md": article()})
+    code, out, err = run_check(site, capsys)
+    assert code == 1 and "search is on, but Pagefind (the search indexer) is not installed" in err
+    (site.root / "config.yaml").write_text("title: T\nbase_url: https://example.org/\nsearch: false\n")
+    code, out, err = run_check(site, capsys)
+    assert (code, err) == (0, "")
