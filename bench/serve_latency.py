@@ -37,6 +37,8 @@ sys.path.insert(0, str(REPO / "bench"))
 
 from corpus import generate  # noqa: E402
 
+RUN = f"{os.getpid()}t{int(time.time())}"
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -104,7 +106,7 @@ def url_of(text: str) -> str:
 def edit(path: Path, number: int) -> tuple[str, str]:
     """Change one article; return (token to wait for, what kind of edit)."""
     text = path.read_text(encoding="utf-8")
-    token = f"Messpunkt{number:04d}x"
+    token = f"Messpunkt{RUN}n{number:04d}x"  # unique per run: a kept corpus holds earlier runs' tokens
     if number % 2:
         _, front, body = text.split("---\n", 2)
         path.write_text(f"---\n{front}---\n{body}\n{token} ist neu.\n", encoding="utf-8")
