@@ -49,6 +49,11 @@ class BuildOptions:
     # Keep the previous search index when only it is out of date (serve: reload first, then
     # build again without this flag; report.deferred says whether that is needed).
     search_defer: bool = False
+    # A warm rebuild (serve): ``state`` is the caller's in-memory record of the previous build
+    # into the same private folder. Its record of the output files is trusted instead of
+    # rescanning them, and the state is not written to disk (the caller keeps it; a later
+    # build without this flag writes it). Never use it for an output folder others may touch.
+    warm: bool = False
 
 
 @dataclass
@@ -122,9 +127,9 @@ def build(config: Config, options: BuildOptions | None = None, state: State | No
             clock("cache")
             new_state = State(parse_digest=_parse_digest(config), started_ns=started_ns, sources=read,
                               outputs=outputs)
-            if not _unchanged(state, new_state):  # a no-op build leaves the cache as it is
+            if not options.warm and not _unchanged(state, new_state):  # a no-op leaves the cache as it is
                 save_state(config.cache_dir, config.output_dir, new_state)
-            if not report.deferred and not options.shard and not options.merge_from:
+            if not options.warm and not report.deferred and not options.shard and not options.merge_from:
                 _save_signature(config, sources, theme, outputs, started_ns, report, len(site.articles))
             store.prune({a.body_key for _, r in read.values() if r.article for a in [r.article]})
         finally:
@@ -364,7 +369,10 @@ def write_site(site: Site, theme: Theme, env: jinja2.Environment, pages: list[Pa
     """
     config = site.config
     output = config.output_dir
-    on_disk = scan_output(output) if state.outputs and not options.full else {}
+    if options.warm and state.outputs and not options.full:
+        on_disk = {rel: (rec.size, rec.mtime_ns) for rel, rec in state.outputs.items()}
+    else:
+        on_disk = scan_output(output) if state.outputs and not options.full else {}
     incremental = bool(on_disk)
     report.cold = not incremental
     old = state.outputs if incremental else {}

@@ -32,7 +32,7 @@ from .errors import Problem
 from .extras import feeds, sitemap, structured_data
 from .model import RESERVED, Site, Term
 from .salary import format_money, format_number, format_range
-from .urls import check_relpath, relative_url, slugify, url_to_file
+from .urls import relative_url, slugify, url_to_file
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,11 +116,8 @@ def plan(site: Site, theme: Theme) -> tuple[list[Page], list[Problem]]:
     def add(relpath: str, kind: str, ref: str = "", number: int = 1, deps: tuple = (), origin: str = "",
             source: str = "") -> None:
         """Register a page; ``source`` is the content file that brings it (reported on a clash)."""
-        issue = check_relpath(relpath)
-        if issue:
-            problems.append(Problem(source or relpath, 2 if source else 0, 1 if source else 0,
-                                    f"output path '{relpath}' {issue}", "change the URL pattern in config.yaml"))
-            return
+        # No path check per page: slugs hold only a-z, 0-9 and "-", URL patterns are checked
+        # when the config is loaded, and every write goes through urls.safe_join.
         folded = relpath.casefold()
         if folded in owners:
             first, first_source = owners[folded]

@@ -136,7 +136,10 @@ class Preview:
         self.builds += 1
         try:
             self.config = self.serve_config(self._load_config())
-            options = BuildOptions(jobs=self.jobs, progress=self.progress, log=self.log, search_defer=search_defer)
+            # quick rebuilds stay in memory (warm); the idle build that completes the search
+            # index is a normal one and also writes the state to disk
+            options = BuildOptions(jobs=self.jobs, progress=self.progress, log=self.log, search_defer=search_defer,
+                                   warm=search_defer and self.state is not None)
             report = build(self.config, options, state=self.state)
         except (BuildFailed, ConfigError) as exc:
             self.problems = list(exc.problems)
