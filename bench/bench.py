@@ -59,7 +59,7 @@ def measure(site: Path, *args: str) -> dict:
     return result
 
 
-def prepare(workdir: Path, n: int, name: str = "site") -> Path:
+def prepare(workdir: Path, n: int, name: str = "site", search: bool = True) -> Path:
     """A site folder ``workdir/<name>-<n>`` with a corpus of ``n`` articles, the repo's templates and config."""
     corpus = workdir / f"corpus-{n}"
     if not (corpus / ".complete").exists():
@@ -72,6 +72,9 @@ def prepare(workdir: Path, n: int, name: str = "site") -> Path:
     shutil.copytree(corpus, site / "content", ignore=shutil.ignore_patterns(".complete"))
     shutil.copytree(REPO / "templates", site / "templates")
     shutil.copy(REPO / "config.yaml", site / "config.yaml")
+    if not search:
+        with open(site / "config.yaml", "a", encoding="utf-8") as fh:
+            fh.write("search: false\n")
     return site
 
 
@@ -100,15 +103,17 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000,10000", help="comma-separated corpus sizes")
     parser.add_argument("--jobs", default="0", help="worker processes (0 = one per core)")
     parser.add_argument("--repeat", type=int, default=1, help="runs per size; medians are printed")
+    parser.add_argument("--no-search", action="store_true", help="build without the Pagefind index")
     parser.add_argument("--workdir", default=os.environ.get("TMPDIR", "/tmp") + "/careersite-bench")
     args = parser.parse_args()
     workdir = Path(args.workdir)
-    print(f"cores: {os.cpu_count()}, python {sys.version.split()[0]}, jobs: {args.jobs}")
+    print(f"cores: {os.cpu_count()}, python {sys.version.split()[0]}, jobs: {args.jobs}, "
+          f"search index: {'no' if args.no_search else 'yes'}")
     header = f"{'N':>7}  {'scenario':<17} {'wall s':>8} {'cpu s':>8} {'RSS MB':>7} {'rendered':>8} {'written':>8} {'pages/s':>8}"
     print(header)
     print("-" * len(header))
     for n in (int(s) for s in args.sizes.split(",")):
-        runs = [scenarios(prepare(workdir, n), args.jobs) for _ in range(args.repeat)]
+        runs = [scenarios(prepare(workdir, n, search=not args.no_search), args.jobs) for _ in range(args.repeat)]
         for i, (name, _) in enumerate(runs[0]):
             rows = [run[i][1] for run in runs]
             wall = statistics.median(r["wall"] for r in rows)
