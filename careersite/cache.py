@@ -6,11 +6,12 @@ Layout of the cache folder (default ``.cache/careersite/``, safe to delete at an
     Markdown HTML keyed by a hash of the body and the Markdown settings, so a template
     or front-matter change never re-runs Markdown. SQLite gives atomic, crash-safe
     writes from several worker processes at once.
-``state-<hash of output path>.pickle``
+``state-<hash of output path>.pickle`` and ``….sources-NN-….pickle``
     What the last successful build into that output folder read (each source's stat and
-    parsed article) and wrote (each output file's page key, content hash, size, mtime).
-    Written atomically after the output is in place; a missing, unreadable or foreign
-    state file only makes the next build a cold one.
+    parsed article, in 64 chunk files so one edit rewrites one chunk) and wrote (each
+    output file's page key, content hash, size, mtime). The head file names its chunks and
+    is replaced atomically last; a missing, unreadable or foreign state only makes the next
+    build a cold one.
 ``lock``
     Held for the whole build, so two builds into one cache never race.
 
@@ -22,6 +23,7 @@ is not what the state recorded, and every key includes the package version.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import os
@@ -30,6 +32,7 @@ import sqlite3
 import sys
 import tempfile
 import time
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, NamedTuple
@@ -37,7 +40,8 @@ from typing import Iterator, NamedTuple
 from . import __version__, markup
 from .content import ReadResult, Source
 
-STATE_FORMAT = 2
+STATE_FORMAT = 3
+SOURCE_CHUNKS = 64
 MARKUP_SCHEMA = "1"
 
 
@@ -60,6 +64,7 @@ class State:
     version: str = __version__
     format: int = STATE_FORMAT
     schema: str = field(default_factory=lambda: record_schema())
+    chunks: dict[int, str] = field(default_factory=dict)  # chunk index -> file holding those sources
 
 
 def state_path(cache_dir: Path, output_dir: Path) -> Path:
@@ -73,13 +78,18 @@ def load_state(cache_dir: Path, output_dir: Path) -> State:
     try:
         with open(path, "rb") as fh:
             state = pickle.load(fh)
+        if (not isinstance(state, State) or state.format != STATE_FORMAT or state.version != __version__
+                or state.schema != record_schema() or state.output_dir != str(output_dir.resolve())):
+            return State()
+        sources: dict = {}
+        for _, name in sorted(state.chunks.items()):
+            with open(cache_dir / name, "rb") as fh:
+                sources.update(pickle.load(fh))
     except FileNotFoundError:
         return State()
     except Exception:  # a truncated, foreign or old-format file: start cold, never fail
         return State()
-    if (not isinstance(state, State) or state.format != STATE_FORMAT or state.version != __version__
-            or state.schema != record_schema() or state.output_dir != str(output_dir.resolve())):
-        return State()
+    state.sources = sources
     return state
 
 
@@ -94,15 +104,55 @@ def record_schema() -> str:
     return hashlib.sha256(repr(shapes).encode()).hexdigest()[:16]
 
 
-def save_state(cache_dir: Path, output_dir: Path, state: State) -> None:
-    """Write the state atomically (temporary file, then rename)."""
+def _chunk(relpath: str) -> int:
+    return zlib.crc32(relpath.encode("utf-8")) % SOURCE_CHUNKS
+
+
+def save_state(cache_dir: Path, output_dir: Path, state: State, previous: State | None = None) -> None:
+    """Write the state: the sources in chunk files, then a head file naming them.
+
+    The parsed articles are most of the state (~1 KB each); they are split into
+    ``SOURCE_CHUNKS`` files by a hash of the path, and a chunk whose entries are those of
+    ``previous`` keeps its file, so saving after one edit writes one chunk, not 100,000
+    articles. Chunk files get fresh names and the head file is replaced atomically last,
+    so a reader sees either the old or the new state, never a mix; unreferenced chunk files
+    are removed afterwards.
+    """
     cache_dir.mkdir(parents=True, exist_ok=True)
     state.output_dir = str(output_dir.resolve())
-    target = state_path(cache_dir, output_dir)
-    fd, tmp = tempfile.mkstemp(dir=cache_dir, prefix=".state-", suffix=".tmp")
+    head_path = state_path(cache_dir, output_dir)
+    stem = head_path.stem
+    groups: dict[int, dict] = {}
+    for relpath, entry in state.sources.items():
+        groups.setdefault(_chunk(relpath), {})[relpath] = entry
+    old_groups: dict[int, dict] = {}
+    if previous is not None and previous.chunks:
+        for relpath, entry in previous.sources.items():
+            old_groups.setdefault(_chunk(relpath), {})[relpath] = entry
+    chunks: dict[int, str] = {}
+    token = os.urandom(6).hex()
+    for index, part in sorted(groups.items()):
+        old = old_groups.get(index)
+        if (old is not None and index in previous.chunks and old.keys() == part.keys()
+                and all(old[k] is v or old[k] == v for k, v in part.items())):
+            chunks[index] = previous.chunks[index]
+            continue
+        chunks[index] = f"{stem}.sources-{index:02d}-{token}.pickle"
+        _atomic_pickle(cache_dir / chunks[index], part)
+    _atomic_pickle(head_path, dataclasses.replace(state, sources={}, chunks=chunks))
+    state.chunks = chunks
+    keep = set(chunks.values())
+    for path in cache_dir.glob(f"{stem}.sources-*.pickle"):
+        if path.name not in keep:
+            with contextlib.suppress(OSError):
+                path.unlink()
+
+
+def _atomic_pickle(target: Path, value: object) -> None:
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".state-", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
-            pickle.dump(state, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(OSError):

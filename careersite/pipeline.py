@@ -128,7 +128,7 @@ def build(config: Config, options: BuildOptions | None = None, state: State | No
             new_state = State(parse_digest=_parse_digest(config), started_ns=started_ns, sources=read,
                               outputs=outputs)
             if not options.warm and not _unchanged(state, new_state):  # a no-op leaves the cache as it is
-                save_state(config.cache_dir, config.output_dir, new_state)
+                save_state(config.cache_dir, config.output_dir, new_state, previous=state)
             if not options.warm and not report.deferred and not options.shard and not options.merge_from:
                 _save_signature(config, sources, theme, outputs, started_ns, report, len(site.articles))
             store.prune({a.body_key for _, r in read.values() if r.article for a in [r.article]})

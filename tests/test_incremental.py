@@ -259,3 +259,31 @@ def test_parallel_builds_in_one_process_keep_the_cache_sound(make_site):
     import sqlite3
     conn = sqlite3.connect(config.cache_dir / "markup.sqlite3")
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_state_is_saved_in_chunks_and_one_edit_rewrites_one_chunk(make_site):
+    from careersite.cache import load_state
+    from careersite.config import load_config
+    from careersite.pipeline import build
+    files = {f"stadt{i}/beruf{i}.md": article(f"Beruf {i}", f"Stadt {i}") for i in range(40)}
+    site = make_site(files)
+    config = load_config(site.root / "config.yaml")
+    build(config)
+    cache = config.cache_dir
+
+    def chunk_files():
+        return {p.name: p.stat().st_mtime_ns for p in cache.glob("state-*.sources-*.pickle")}
+
+    before = chunk_files()
+    assert len(before) > 10
+    site.write("stadt3/beruf3.md", article("Beruf 3", "Stadt 3", max=4200))
+    build(config)
+    after = chunk_files()
+    assert len(set(after) - set(before)) == 1 and len(set(before) - set(after)) == 1  # one replaced
+    state = load_state(cache, config.output_dir)
+    assert len(state.sources) == 40
+    assert state.sources["stadt3/beruf3.md"][1].article.salary.max == 4200
+    # a damaged chunk makes the state unusable as a whole: a cold start, never a crash
+    next(iter(cache.glob("state-*.sources-*.pickle"))).write_bytes(b"\x80garbage")
+    assert load_state(cache, config.output_dir).sources == {}
+    assert site.build("-q") == 0
