@@ -24,7 +24,8 @@ from typing import Any, Callable, Iterable, Sequence
 import jinja2
 
 from . import __version__, markup, shards
-from .cache import MarkupStore, OutputFile, State, build_lock, load_state, save_state, state_path
+from .cache import (STATE_FORMAT, MarkupStore, OutputFile, State, build_lock, load_state, record_schema, save_state,
+                    state_path)
 from .config import Config
 from .content import ReadResult, Source, discover, read_article
 from .errors import BuildFailed, Problem
@@ -153,7 +154,9 @@ def _signature_path(config: Config) -> Path:
 
 
 def _inputs_hash(config: Config, sources: list[Source], theme: Theme) -> str:
-    h = hashlib.sha256(f"{__version__}|{_parse_digest(config)}|{config.digest()}|{theme.digest}".encode())
+    # also what the cache's format depends on, so the first build after an upgrade rewrites it
+    tools = f"{STATE_FORMAT}|{record_schema()}|{search.pagefind_binary(config)[1] if config.search else ''}"
+    h = hashlib.sha256(f"{__version__}|{_parse_digest(config)}|{config.digest()}|{theme.digest}|{tools}".encode())
     h.update("".join(f"{s.relpath}\0{s.mtime_ns}\0{s.size}\0{s.inode}\n" for s in sources).encode())
     return h.hexdigest()
 
