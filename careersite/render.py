@@ -188,9 +188,12 @@ def professions_url(config: Config) -> str:
     return parent if parent and parent.endswith("/") else "berufe/"
 
 
+_RESERVED_DIRS = frozenset(r for r in RESERVED if r.endswith("/"))
+
+
 def _reserved(url: str) -> bool:
     relpath = url_to_file(url)
-    return any(relpath == r or relpath.startswith(r) for r in RESERVED if r.endswith("/")) or relpath in RESERVED
+    return relpath.partition("/")[0] + "/" in _RESERVED_DIRS or relpath in RESERVED
 
 
 def _entries(site: Site, term: Term) -> list:

@@ -174,3 +174,25 @@ def test_feed_time_comes_from_articles_or_source_date_epoch(make_site, monkeypat
     assert site.build() == 0
     feed = feedparser.parse(site.page("feed.xml"))
     assert not feed.bozo and feed.feed.updated == "2023-11-14T22:13:20Z"
+
+
+def test_sitemap_count_matches_its_entries(make_site):
+    """count() decides between a sitemap and a sitemap index; it must equal len(entries())."""
+    from careersite.config import load_config
+    from careersite.content import discover
+    from careersite.extras import sitemap
+    from careersite.model import build_site
+    from careersite.pipeline import BuildOptions, read_sources
+    from careersite.cache import MarkupStore, State
+    from conftest import article
+    files = {f"s{i % 3}/b{i}.md": article(f"Beruf {i}", f"Stadt {i % 3}") for i in range(25)}
+    files["s0/draft.md"] = article("Entwurf", "Stadt 0").replace("---\n", "---\ndraft: true\n", 1)
+    site = make_site(files, config="hub_page_size: 10\n")
+    for drafts in (False, True):
+        config = load_config(site.root / "config.yaml", {"drafts": drafts})
+        store = MarkupStore(config.cache_dir / "m.sqlite3")
+        read = read_sources(discover(config.content_dir), config, State(), store, BuildOptions(jobs=1))
+        built = build_site([r.article for _, r in read.values() if r.article and (drafts or not r.article.draft)],
+                           config)
+        assert sitemap.count(built) == len(sitemap.entries(built))
+        store.close()

@@ -34,15 +34,27 @@ def entries(site) -> list[tuple[str, dt.date | None]]:
     return out
 
 
+def count(site) -> int:
+    """``len(entries(site))`` without building the entries (runs on every build, even a warm one)."""
+    from ..render import page_count
+
+    size = site.config.hub_page_size
+    total = 1 + page_count(len(site.professions), size)
+    for terms in (site.states, site.regions, site.cities, site.professions):
+        for t in terms.values():
+            total += page_count(len(t.children) if t.kind in ("region", "state") else len(t.articles), size)
+    return total + sum(1 for a in site.articles if not a.draft)
+
+
 def files(site) -> list[tuple[str, str, str]]:
     """The (relpath, kind, ref) of each file this module writes."""
-    count = len(entries(site))
+    count_ = count(site)
     out = [("robots.txt", "robots", "")]
-    if count <= MAX_URLS:
+    if count_ <= MAX_URLS:
         out.append(("sitemap.xml", "sitemap", "0"))
     else:
         out.append(("sitemap.xml", "sitemap-index", ""))
-        out.extend((f"sitemap-{n}.xml", "sitemap", str(n)) for n in range(1, -(-count // MAX_URLS) + 1))
+        out.extend((f"sitemap-{n}.xml", "sitemap", str(n)) for n in range(1, -(-count_ // MAX_URLS) + 1))
     return out
 
 
