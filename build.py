@@ -1,9 +1,7 @@
 #!/usr/bin/env python3
-"""Entry point: ``python build.py [build|serve|check|new] ...`` (see README.md)."""
+"""Entry point: ``python build.py [build|serve|check|new|merge] ...`` (see README.md)."""
 
-import sys
-
-from careersite.cli import main
+from careersite.cli import run
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

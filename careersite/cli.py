@@ -70,6 +70,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
 
 
+def run() -> None:
+    """Entry point of ``python build.py``, ``python -m careersite`` and ``careersite``.
+
+    Exits without the interpreter's final clean-up: freeing the state of a large site object
+    by object takes seconds (3 s at 100,000 articles) and there is nothing left to clean up:
+    files are closed, worker pools joined, and output is flushed here.
+    """
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--config", default="config.yaml", metavar="PATH",

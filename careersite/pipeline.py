@@ -10,7 +10,9 @@ one dependency-tracking mechanism, not two.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import gc
 import hashlib
 import json
 import multiprocessing
@@ -19,7 +21,7 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import jinja2
 
@@ -85,7 +87,7 @@ def build(config: Config, options: BuildOptions | None = None, state: State | No
     options = options or BuildOptions()
     report = BuildReport()
     clock = _Clock(report)
-    with build_lock(config.cache_dir, options.log):
+    with _gc_paused(), build_lock(config.cache_dir, options.log):
         problems = check_output_dir(config)
         if problems:
             raise BuildFailed(problems)
@@ -198,6 +200,25 @@ def _nothing_changed(config: Config, options: BuildOptions, report: BuildReport)
     report.pages, report.articles = saved["pages"], saved["articles"]
     report.warnings = [Problem(*w) for w in saved["warnings"]]
     return True
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector in this process during a build.
+
+    A build makes millions of small objects that live until its end (at 100,000 articles:
+    the state holds ~1.5 million tuples); each collection rescans them all, which made
+    loading the state take 5.3 s instead of 1.3 s. The build's data is acyclic and freed by
+    reference counting. Forked workers turn the collector back on (Jinja's contexts do make
+    cycles, and a worker renders tens of thousands of pages).
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _unchanged(old: State, new: State) -> bool:
@@ -517,5 +538,5 @@ def _parallel(fn: Callable, chunks: list, jobs: int, total: int) -> Iterable:
     if store is not None:
         store.close()  # never fork with an open SQLite connection (see MarkupStore._connection)
     context = multiprocessing.get_context("fork")
-    with context.Pool(min(jobs, len(chunks))) as pool:
+    with context.Pool(min(jobs, len(chunks)), initializer=gc.enable) as pool:
         yield from pool.imap_unordered(fn, chunks)
