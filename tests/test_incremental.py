@@ -236,8 +236,12 @@ def test_noop_fast_path_replays_warnings_for_strict(make_site, capsys):
 
 
 def test_parallel_builds_in_one_process_keep_the_cache_sound(make_site):
-    """Regression: a render pool forked while this process had the SQLite cache open used to
-    close the inherited connection in the workers and corrupt the database."""
+    """In-process reads followed by forked renders, repeatedly, leave a sound cache.
+
+    This is a soundness check, not a reproduction: the corruption it guards against (a
+    forked worker closing the parent's SQLite connection) is a race that does not show on
+    every run. The two tests below check the fix itself.
+    """
     import sys
     from pathlib import Path
 
@@ -287,3 +291,41 @@ def test_state_is_saved_in_chunks_and_one_edit_rewrites_one_chunk(make_site):
     next(iter(cache.glob("state-*.sources-*.pickle"))).write_bytes(b"\x80garbage")
     assert load_state(cache, config.output_dir).sources == {}
     assert site.build("-q") == 0
+
+
+
+def test_forked_child_never_closes_the_parents_sqlite_connection(tmp_path):
+    import os
+    from careersite import cache, markup
+    store = cache.MarkupStore(tmp_path / "m.sqlite3")
+    store.put("k", markup.convert("Hallo"))
+    store.flush()
+    inherited = store._conn
+    pid = os.fork()
+    if pid == 0:  # the child: using the store must open a new connection and keep the old one alive
+        ok = store.html("k") == "<p>Hallo</p>" and store._conn is not inherited and inherited in cache._INHERITED
+        os._exit(0 if ok else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert store.html("k") == "<p>Hallo</p>"  # the parent's connection still works
+    store.close()
+
+
+def test_workers_are_forked_only_with_the_store_closed(tmp_path, monkeypatch):
+    import multiprocessing
+    from careersite import cache, markup, pipeline
+    store = cache.MarkupStore(tmp_path / "m.sqlite3")
+    store.put("k", markup.convert("Hallo"))
+    store.flush()
+    assert store._conn is not None
+    seen = []
+    real = multiprocessing.get_context
+
+    def spy(method):
+        seen.append(store._conn)  # the store's connection at the moment the pool is made
+        return real(method)
+
+    monkeypatch.setattr(pipeline.multiprocessing, "get_context", spy)
+    monkeypatch.setitem(pipeline._worker, "store", store)
+    list(pipeline._parallel(len, [[1]] * 4, 2, 400))
+    assert seen == [None]
