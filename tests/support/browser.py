@@ -40,9 +40,10 @@ import os
 import shutil
 import tempfile
 import threading
+from collections.abc import Iterator, Sequence
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 CHROMIUM_BINARY = os.environ.get("CHROMIUM_BINARY", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")
@@ -89,9 +90,7 @@ SCRIPT_TIMEOUT_S = 60
 
 def chromium_available() -> bool:
     """True if the Chromium binary and ChromeDriver are installed."""
-    return all(
-        os.path.isfile(p) and os.access(p, os.X_OK) for p in (CHROMIUM_BINARY, CHROMEDRIVER)
-    )
+    return all(os.path.isfile(p) and os.access(p, os.X_OK) for p in (CHROMIUM_BINARY, CHROMEDRIVER))
 
 
 @contextlib.contextmanager
@@ -137,9 +136,7 @@ def _set_viewport(driver: Any, width: int, height: int) -> None:
     inner = driver.execute_script("return [window.innerWidth, window.innerHeight];")
     if inner != [width, height]:
         size = driver.get_window_size()
-        driver.set_window_size(
-            size["width"] + width - inner[0], size["height"] + height - inner[1]
-        )
+        driver.set_window_size(size["width"] + width - inner[0], size["height"] + height - inner[1])
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
@@ -187,8 +184,7 @@ def axe_core_path() -> Path:
     path = Path(env) if env else DEFAULT_AXE_CORE_JS
     if not path.is_file():
         raise FileNotFoundError(
-            f"axe-core not found at {path}; run tests/support/install-test-deps.sh "
-            "or set AXE_CORE_JS to an axe.min.js"
+            f"axe-core not found at {path}; run tests/support/install-test-deps.sh or set AXE_CORE_JS to an axe.min.js"
         )
     return path
 

@@ -31,7 +31,9 @@ HEAD = """<!DOCTYPE html>
 </head>
 """
 
-CLEAN = HEAD.format(title="Careers") + """<body>
+CLEAN = (
+    HEAD.format(title="Careers")
+    + """<body>
 <header><h1>Join us</h1></header>
 <main>
 <search><form action="search.html"><label>Search jobs <input type="search" name="q"></label></form></search>
@@ -41,10 +43,13 @@ CLEAN = HEAD.format(title="Careers") + """<body>
 </body>
 </html>
 """
+)
 
 # One accessibility violation (img without alt, which vnu also reports) and
 # one pure HTML error axe does not care about (<p> inside <span>).
-BROKEN = HEAD.format(title="Broken") + """<body>
+BROKEN = (
+    HEAD.format(title="Broken")
+    + """<body>
 <main>
 <h1>Broken page</h1>
 <img src="pixel.png" width="40" height="20">
@@ -53,6 +58,7 @@ BROKEN = HEAD.format(title="Broken") + """<body>
 </body>
 </html>
 """
+)
 
 CSS = "body { margin: 0 auto; max-width: 40rem; font-family: sans-serif; }\n"
 
@@ -80,11 +86,10 @@ def test_validate_html_reports_errors_and_accepts_clean_modern_page(site: Path) 
     assert validate.validate_html(site / "clean.html") == []
 
 
-needs_chromium = pytest.mark.skipif(
-    not browser.chromium_available(), reason="Chromium/ChromeDriver not installed"
-)
+needs_chromium = pytest.mark.skipif(not browser.chromium_available(), reason="Chromium/ChromeDriver not installed")
 
 
+@pytest.mark.browser
 @needs_chromium
 def test_axe_screenshot_and_server(site: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
     shot = tmp_path_factory.mktemp("shots") / "clean.png"

