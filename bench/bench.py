@@ -49,7 +49,7 @@ def measure(site: Path, *args: str) -> dict:
     result = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
     if result["code"] != 0:
         raise SystemExit(f"build failed:\n{result['stdout']}\n{result['stderr']}")
-    line = next(l for l in result["stdout"].splitlines() if l.startswith("Built "))
+    line = next(x for x in result["stdout"].splitlines() if x.startswith("Built "))
     # "Built 1226 pages from 1000 articles in 2.85 s (1226 rendered, 910 written, 0 removed)"
     words = line.replace("(", " ").replace(",", " ").split()
     result["pages"] = int(words[1])
@@ -109,7 +109,8 @@ def main() -> None:
     workdir = Path(args.workdir)
     print(f"cores: {os.cpu_count()}, python {sys.version.split()[0]}, jobs: {args.jobs}, "
           f"search index: {'no' if args.no_search else 'yes'}")
-    header = f"{'N':>7}  {'scenario':<17} {'wall s':>8} {'cpu s':>8} {'RSS MB':>7} {'rendered':>8} {'written':>8} {'pages/s':>8}"
+    header = (f"{'N':>7}  {'scenario':<17} {'wall s':>8} {'cpu s':>8} {'RSS MB':>7} {'rendered':>8} "
+              f"{'written':>8} {'pages/s':>8}")
     print(header)
     print("-" * len(header))
     for n in (int(s) for s in args.sizes.split(",")):

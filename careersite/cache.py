@@ -33,9 +33,10 @@ import sys
 import tempfile
 import time
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, NamedTuple
+from typing import NamedTuple
 
 from . import __version__, markup
 from .content import ReadResult, Source
@@ -96,7 +97,8 @@ def load_state(cache_dir: Path, output_dir: Path) -> State:
 def record_schema() -> str:
     """A hash of the fields of every record the state stores, so a state written by code with
     other records (a development version, a downgrade) is never loaded."""
-    from . import content, markup as markup_mod, salary
+    from . import content, salary
+    from . import markup as markup_mod
     from .errors import Problem
     shapes = [(t.__name__, t._fields) for t in (content.Source, content.Article, content.ReadResult, salary.Salary,
                                                 salary.Level, markup_mod.Heading, OutputFile)]

@@ -11,11 +11,12 @@ import datetime as dt
 import hashlib
 import os
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, NamedTuple
+from typing import Any, NamedTuple
 
-from . import frontmatter, markup, salary as salary_mod
+from . import frontmatter, markup
+from . import salary as salary_mod
 from .errors import Problem, did_you_mean
 from .salary import Salary
 from .urls import MAX_SEGMENT_BYTES, slugify
@@ -168,7 +169,8 @@ def read_article(path: Path, source: str, shown: str, *, locale: str, currency: 
             if required:
                 where = at(key) if key in meta else (2, 1)
                 problem(*where, f"'{key}' is {'empty' if key in meta else 'missing'}",
-                        f"add a line '{key}: …' to the front matter" if key not in meta else f"write a {key} after '{key}:'")
+                        f"add a line '{key}: …' to the front matter" if key not in meta
+                        else f"write a {key} after '{key}:'")
             return None
         if isinstance(value, (int, float)) and not isinstance(value, bool) and key not in ("role", "city"):
             value = str(value)

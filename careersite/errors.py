@@ -9,8 +9,8 @@ ten broken files gets ten messages in one run; a stage that cannot go on raises
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 
 @dataclass(frozen=True, slots=True, order=True)

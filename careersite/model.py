@@ -10,14 +10,14 @@ from __future__ import annotations
 import hashlib
 import os
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 from .config import Config
 from .content import Article
 from .errors import Problem
 from .salary import Stats, statistics
-from .urls import expand, slugify, url_to_file
+from .urls import expand, slugify
 
 #: Output paths below these prefixes belong to careersite itself.
 RESERVED = ("static/", "pagefind/", "feeds/", "404.html", "sitemap", "robots.txt", "feed.xml", "index.html")
@@ -105,8 +105,8 @@ def build_site(articles: Iterable[Article], config: Config, shown=lambda source:
     urls = config.urls
     article_urls = tuple(expand(urls["article"], city=a.city_slug, role=a.role_slug) for a in ordered)
     # digests combine hashes computed once when each article was read (cheap at 100,000 articles)
-    card_digests = [a.card_hash + u for a, u in zip(ordered, article_urls)]
-    article_digests = tuple(a.content_hash + a.card_hash + u for a, u in zip(ordered, article_urls))
+    card_digests = [a.card_hash + u for a, u in zip(ordered, article_urls, strict=True)]
+    article_digests = tuple(a.content_hash + a.card_hash + u for a, u in zip(ordered, article_urls, strict=True))
 
     city_members: dict[str, list[int]] = {}
     prof_members: dict[str, list[int]] = {}
@@ -121,11 +121,12 @@ def build_site(articles: Iterable[Article], config: Config, shown=lambda source:
             return None
         best = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
         if len(best) > 1:
-            odd = next(i for i, v in zip(members, values) if v == best[1][0])
+            odd = next(i for i, v in zip(members, values, strict=True) if v == best[1][0])
             warnings.append(Problem(shown(ordered[odd].source), 2, 1,
                                     f"{what} of '{slug}' is written differently: "
                                     + ", ".join(f"'{v}' ({n}×)" for v, n in best) + f"; using '{best[0][0]}'",
-                                    f"write the same {what.removeprefix('the ')} in every article of '{slug}'", "warning"))
+                                    f"write the same {what.removeprefix('the ')} in every article of '{slug}'",
+                                    "warning"))
         return best[0][0]
 
     cities: dict[str, Term] = {}

@@ -19,23 +19,40 @@ import multiprocessing
 import os
 import time
 import traceback
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any
 
 import jinja2
 
 from . import __version__, markup, shards
-from .cache import (STATE_FORMAT, MarkupStore, OutputFile, State, build_lock, load_state, record_schema, save_state,
-                    state_path)
+from .cache import (
+    STATE_FORMAT,
+    MarkupStore,
+    OutputFile,
+    State,
+    build_lock,
+    load_state,
+    record_schema,
+    save_state,
+    state_path,
+)
 from .config import Config
 from .content import ReadResult, Source, discover, read_article
 from .errors import BuildFailed, Problem
 from .extras import search
 from .model import Site, build_site
 from .render import Page, Renderer, Theme, make_environment, plan
-from .write import (check_output_dir, commit_changes, commit_full, remove_stale_staging, scan_output,
-                    staging_dir, write_file)
+from .write import (
+    check_output_dir,
+    commit_changes,
+    commit_full,
+    remove_stale_staging,
+    scan_output,
+    staging_dir,
+    write_file,
+)
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from statistics import median
-from typing import Any, Iterable, NamedTuple
+from typing import Any, NamedTuple
 
 from babel import Locale
 from babel.numbers import NumberFormatError, format_decimal, get_currency_symbol, parse_decimal

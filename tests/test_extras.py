@@ -178,13 +178,14 @@ def test_feed_time_comes_from_articles_or_source_date_epoch(make_site, monkeypat
 
 def test_sitemap_count_matches_its_entries(make_site):
     """count() decides between a sitemap and a sitemap index; it must equal len(entries())."""
+    from conftest import article
+
+    from careersite.cache import MarkupStore, State
     from careersite.config import load_config
     from careersite.content import discover
     from careersite.extras import sitemap
     from careersite.model import build_site
     from careersite.pipeline import BuildOptions, read_sources
-    from careersite.cache import MarkupStore, State
-    from conftest import article
     files = {f"s{i % 3}/b{i}.md": article(f"Beruf {i}", f"Stadt {i % 3}") for i in range(25)}
     files["s0/draft.md"] = article("Entwurf", "Stadt 0").replace("---\n", "---\ndraft: true\n", 1)
     site = make_site(files, config="hub_page_size: 10\n")

@@ -56,7 +56,8 @@ class Scenario:
         self.counter += 1
         path = f"src{self.counter}.md" if self.rng.random() < 0.3 else f"{city.lower()}/{self.counter}.md"
         low = self.rng.randrange(2400, 4000, 50)
-        spec = {"role": role, "city": city, "region": region, "min": low, "max": low + self.rng.randrange(400, 1500, 50),
+        spec = {"role": role, "city": city, "region": region, "min": low,
+                "max": low + self.rng.randrange(400, 1500, 50),
                 "date": f"2026-{self.rng.randint(1, 11):02d}-{self.rng.randint(1, 28):02d}"}
         self.articles[path] = spec
         self.site.write(path, self._text(spec))
@@ -296,6 +297,7 @@ def test_state_is_saved_in_chunks_and_one_edit_rewrites_one_chunk(make_site):
 
 def test_forked_child_never_closes_the_parents_sqlite_connection(tmp_path):
     import os
+
     from careersite import cache, markup
     store = cache.MarkupStore(tmp_path / "m.sqlite3")
     store.put("k", markup.convert("Hallo"))
@@ -313,6 +315,7 @@ def test_forked_child_never_closes_the_parents_sqlite_connection(tmp_path):
 
 def test_workers_are_forked_only_with_the_store_closed(tmp_path, monkeypatch):
     import multiprocessing
+
     from careersite import cache, markup, pipeline
     store = cache.MarkupStore(tmp_path / "m.sqlite3")
     store.put("k", markup.convert("Hallo"))

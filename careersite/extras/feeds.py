@@ -30,7 +30,7 @@ def files(site) -> list[tuple[str, str, str]]:
 def _fallback_time() -> dt.datetime:
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     seconds = int(epoch) if epoch.isdigit() else 0
-    return dt.datetime.fromtimestamp(seconds, dt.timezone.utc)
+    return dt.datetime.fromtimestamp(seconds, dt.UTC)
 
 
 def _stamp(date: dt.date | None, fallback: dt.datetime) -> str:

@@ -30,7 +30,7 @@ def entries(site) -> list[tuple[str, dt.date | None]]:
             rows = len(t.children) if t.kind in ("region", "state") else len(t.articles)
             lastmod = newest(t.articles)
             out.extend((paginated(t.url, n), lastmod) for n in range(1, page_count(rows, size) + 1))
-    out.extend((url, a.modified) for a, url in zip(arts, site.article_urls) if not a.draft)
+    out.extend((url, a.modified) for a, url in zip(arts, site.article_urls, strict=True) if not a.draft)
     return out
 
 
