@@ -17,6 +17,7 @@ import hashlib
 import json
 import multiprocessing
 import os
+import shutil
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -136,12 +137,11 @@ def build(config: Config, options: BuildOptions | None = None, state: State | No
                 problems += [dataclasses.replace(p, severity="error") for p in site.warnings]
             if problems:
                 raise BuildFailed([_shown(config, p) for p in problems])
-            fingerprint = shards.fingerprint(site, theme)
             from_files: dict[str, Path] = {}
             if options.shard:
                 pages = shards.select(site, pages, *options.shard)
             elif options.merge_from:
-                from_files = shards.collect(options.merge_from, site, pages, fingerprint)
+                from_files = shards.collect(options.merge_from, site, pages, shards.fingerprint(site, theme))
             clock("render")
             outputs = write_site(site, theme, env, pages, state, store, options, report, from_files)
             clock("cache")
@@ -457,7 +457,6 @@ def write_site(site: Site, theme: Theme, env: jinja2.Environment, pages: list[Pa
         else:
             commit_full(staging, output)
     except BaseException:
-        import shutil
         shutil.rmtree(staging, ignore_errors=True)
         raise
     outputs: dict[str, OutputFile] = {}
