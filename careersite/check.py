@@ -28,9 +28,9 @@ from .content import Article, discover
 from .errors import BuildFailed, Problem, did_you_mean
 from .extras import search
 from .markup import SAFE_SCHEMES
-from .model import Site, build_site
-from .pipeline import BuildOptions, _render_problem, _shown, environment, read_sources
-from .render import Page, Renderer, Theme, page_url, plan
+from .model import Site
+from .pipeline import BuildOptions, analyse, render_problem, shown
+from .render import Page, Renderer, page_url
 from .urls import expand, url_to_file
 
 _CONTROL = re.compile(r"[\x00-\x20\x7f]+")
@@ -46,21 +46,17 @@ def check(config: Config, jobs: int = 0) -> tuple[list[Problem], list[Problem]]:
     state = load_state(config.cache_dir, config.output_dir)
     store = MarkupStore(config.cache_dir / "markup.sqlite3")
     try:
-        read = read_sources(discover(config.content_dir), config, state, store, BuildOptions(jobs=jobs))
-        every = [r.article for _, r in read.values() if r.article]
-        problems = [p for _, r in read.values() for p in r.problems]
-        site = build_site([a for a in every if config.drafts or not a.draft], config)
-        theme = Theme.load(config.templates_dir)
-        pages, plan_problems = plan(site, theme)
-        env, template_problems = environment(config, theme)
-        problems += [*site.problems, *plan_problems, *template_problems, *_search_problems(config)]
-        renderer = Renderer(site, theme, store.html, env)
-        if not template_problems:
+        found = analyse(discover(config.content_dir), config, state, store, BuildOptions(jobs=jobs))
+        site, pages = found.site, found.pages
+        every = [r.article for _, r in found.read.values() if r.article]
+        problems = [*found.problems, *_search_problems(config)]
+        renderer = Renderer(site, found.theme, store.html, found.env)
+        if found.templates_ok:
             problems += render_samples(renderer, pages)
         problems += LinkChecker(site, pages, every, renderer).problems()
     finally:
         store.close()
-    return sorted({_shown(config, p) for p in problems}), sorted(_shown(config, p) for p in site.warnings)
+    return sorted({shown(config, p) for p in problems}), sorted(shown(config, p) for p in site.warnings)
 
 
 def _search_problems(config: Config) -> list[Problem]:
@@ -85,7 +81,7 @@ def render_samples(renderer: Renderer, pages: list[Page]) -> list[Problem]:
         try:
             renderer.render(page)
         except Exception as exc:  # a template error: located in the template by the pipeline's helper
-            problems.append(_render_problem(renderer.config, page, exc))
+            problems.append(render_problem(renderer.config, page, exc))
     return problems
 
 

@@ -122,21 +122,14 @@ def build(config: Config, options: BuildOptions | None = None, state: State | No
             clock("discover")
             started_ns = time.time_ns()
             sources = discover(config.content_dir)
-            clock("read")
-            read = read_sources(sources, config, state, store, options)
-            articles = [r.article for _, r in read.values() if r.article and (config.drafts or not r.article.draft)]
-            problems = [p for _, r in read.values() for p in r.problems]
-            clock("model")
-            site = build_site(articles, config)
-            theme = Theme.load(config.templates_dir)
-            pages, plan_problems = plan(site, theme)
-            env, template_problems = environment(config, theme)
-            problems += [*site.problems, *plan_problems, *template_problems]
-            report.warnings = [_shown(config, p) for p in site.warnings]
+            found = analyse(sources, config, state, store, options, clock)
+            read, site, theme, pages, env = found.read, found.site, found.theme, found.pages, found.env
+            problems = found.problems
+            report.warnings = [shown(config, p) for p in site.warnings]
             if options.strict:
                 problems += [dataclasses.replace(p, severity="error") for p in site.warnings]
             if problems:
-                raise BuildFailed([_shown(config, p) for p in problems])
+                raise BuildFailed([shown(config, p) for p in problems])
             from_files: dict[str, Path] = {}
             if options.shard:
                 pages = shards.select(site, pages, *options.shard)
@@ -238,6 +231,35 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+@dataclass
+class Analysis:
+    """Everything a build knows before it renders: shared by ``build`` and ``check``."""
+
+    read: dict[str, tuple[Source, ReadResult]]  # every source, drafts included
+    site: Site  # drafts only with config.drafts
+    theme: Theme
+    pages: list[Page]
+    env: jinja2.Environment
+    problems: list[Problem]  # errors of the articles, the model, the plan and the templates
+    templates_ok: bool  # every template compiled
+
+
+def analyse(sources: list[Source], config: Config, state: State, store: MarkupStore, options: BuildOptions,
+            clock: Callable[[str], None] = lambda stage: None) -> Analysis:
+    """Read the sources (reusing ``state``), build the site model, plan the pages, compile templates."""
+    clock("read")
+    read = read_sources(sources, config, state, store, options)
+    articles = [r.article for _, r in read.values() if r.article and (config.drafts or not r.article.draft)]
+    problems = [p for _, r in read.values() for p in r.problems]
+    clock("model")
+    site = build_site(articles, config)
+    theme = Theme.load(config.templates_dir)
+    pages, plan_problems = plan(site, theme)
+    env, template_problems = environment(config, theme)
+    problems += [*site.problems, *plan_problems, *template_problems]
+    return Analysis(read, site, theme, pages, env, problems, not template_problems)
+
+
 def _unchanged(old: State, new: State) -> bool:
     """True when saving ``new`` would store nothing that ``old`` does not hold already.
 
@@ -263,7 +285,7 @@ class _Clock:
         self.report.seconds = now - self.t0
 
 
-def _shown(config: Config, problem: Problem) -> Problem:
+def shown(config: Config, problem: Problem) -> Problem:
     """Give a problem in a content file the path an author can open (relative to the working folder)."""
     if problem.path.endswith(".md") and not os.path.isabs(problem.path):
         path = config.content_dir / problem.path
@@ -494,7 +516,7 @@ def _render_chunk(pages: Sequence[Page]) -> list[tuple[str, Any]]:
         try:
             data = from_files[page.relpath].read_bytes() if page.relpath in from_files else renderer.render(page)
         except Exception as exc:  # a template error: report it like a content error
-            out.append((page.relpath, _render_problem(renderer.config, page, exc)))
+            out.append((page.relpath, render_problem(renderer.config, page, exc)))
             continue
         out.append((page.relpath, _stage(staging, page.relpath, data, old)))
     return out
@@ -514,7 +536,7 @@ def _group(problems: list[Problem]) -> list[Problem]:
     return out
 
 
-def _render_problem(config: Config, page: Page, exc: Exception) -> Problem:
+def render_problem(config: Config, page: Page, exc: Exception) -> Problem:
     """Locate a rendering error in the template that raised it."""
     templates = str(config.templates_dir)
     line, where = 0, ""
