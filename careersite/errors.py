@@ -54,14 +54,6 @@ class ConfigError(SiteError):
         super().__init__("\n".join(p.format() for p in self.problems))
 
 
-class ContentError(SiteError):
-    """One problem in one content file; collected into :class:`BuildFailed`."""
-
-    def __init__(self, path: str, line: int, column: int, message: str, hint: str = ""):
-        self.problem = Problem(path, line, column, message, hint)
-        super().__init__(self.problem.format())
-
-
 class BuildFailed(SiteError):
     """A build stopped with one or more problems; ``problems`` holds all of them, sorted."""
 

@@ -383,11 +383,6 @@ def environment(config: Config, theme: Theme) -> tuple[jinja2.Environment, list[
     return env, problems
 
 
-def check_templates(config: Config) -> list[Problem]:
-    """Every template problem of ``config`` (for ``check``)."""
-    return environment(config, Theme.load(config.templates_dir))[1]
-
-
 def _template_path(config: Config, name: str) -> str:
     path = Path(name)
     if not path.is_absolute():

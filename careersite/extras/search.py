@@ -48,8 +48,6 @@ from ..errors import BuildFailed, Problem
 from ..salary import format_range
 
 PREFIX = "pagefind/"
-#: Pagefind filter names: city, profession, region, state.
-FILTERS = ("stadt", "beruf", "region", "bundesland")
 #: Pagefind indexes custom records' meta (title, role, city) since 1.5.
 MINIMUM = (1, 5)
 #: Bump when the records or the kept files change, so every index is made again.
