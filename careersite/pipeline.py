@@ -110,18 +110,19 @@ def build(config: Config, options: BuildOptions | None = None, state: State | No
         if problems:
             raise BuildFailed(problems)
         remove_stale_staging(config.output_dir)
-        if state is None and _nothing_changed(config, options, report):
+        clock("discover")
+        started_ns = time.time_ns()  # before any stat is read: see read_sources on trusting stats
+        sources = discover(config.content_dir)
+        if state is None and _nothing_changed(config, sources, options, report):
             clock(None)
             if options.strict and report.warnings:
                 raise BuildFailed([dataclasses.replace(p, severity="error") for p in report.warnings])
             return report
+        clock("state")
         if state is None or options.full:
             state = State() if options.full else load_state(config.cache_dir, config.output_dir)
         store = MarkupStore(config.cache_dir / "markup.sqlite3")
         try:
-            clock("discover")
-            started_ns = time.time_ns()
-            sources = discover(config.content_dir)
             found = analyse(sources, config, state, store, options, clock)
             read, site, theme, pages, env = found.read, found.site, found.theme, found.pages, found.env
             problems = found.problems
@@ -190,7 +191,7 @@ def _save_signature(config: Config, sources: list[Source], theme: Theme, outputs
     os.replace(tmp, path)
 
 
-def _nothing_changed(config: Config, options: BuildOptions, report: BuildReport) -> bool:
+def _nothing_changed(config: Config, sources: list[Source], options: BuildOptions, report: BuildReport) -> bool:
     """True when the last build's signature proves that this build would change nothing."""
     if options.full or options.shard or options.merge_from:
         return False
@@ -199,7 +200,6 @@ def _nothing_changed(config: Config, options: BuildOptions, report: BuildReport)
         trusted_before = saved["started_ns"] - 2_000_000_000
     except (OSError, ValueError, KeyError, TypeError):
         return False
-    sources = discover(config.content_dir)
     if any(s.mtime_ns >= trusted_before for s in sources):
         return False
     if _inputs_hash(config, sources, Theme.load(config.templates_dir)) != saved["inputs"]:
