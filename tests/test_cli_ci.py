@@ -172,7 +172,7 @@ def test_build_appends_a_summary_table(make_site, capsys, monkeypatch, tmp_path)
     assert row["Skipped"] == str(pages - rendered) == "0"
     assert re.fullmatch(r"\d+\.\d\d s", row["Time"])
     stages = summary_rows(text, "| Stage | Time |")
-    assert [s["Stage"] for s in stages] == ["discover", "read", "model", "render", "cache"]
+    assert [s["Stage"] for s in stages] == ["discover", "state", "read", "model", "render", "cache"]
 
     # An unchanged second build skips every page, and its summary comes after the first.
     assert site.build() == 0
