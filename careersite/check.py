@@ -129,7 +129,11 @@ class LinkChecker:
     def check_link(self, article: Article, link: str) -> tuple[str, str] | None:
         """None if ``link`` resolves, else ``(message, hint)``."""
         probe = _CONTROL.sub("", htmllib.unescape(link))
-        parts = urlsplit(probe)
+        try:
+            parts = urlsplit(probe)
+        except ValueError:  # "http://[": brackets taken for an IPv6 host
+            return (f"link '{link}' is not a valid address",
+                    "remove the '[' or ']' from the link target, or write them as %5B and %5D")
         if parts.scheme:
             if parts.scheme.lower() not in SAFE_SCHEMES:
                 return (f"link '{link}' uses the scheme '{parts.scheme}:', which is removed from the page",
@@ -233,7 +237,11 @@ def _locate(lines: list[str], link: str, after: tuple[int, int]) -> tuple[int, i
     inside another link (``/essen/`` inside ``/karriere/essen/``).
     """
     start, skip = max(after[0], 1), after[1]
-    for needle in dict.fromkeys((link, htmllib.unescape(link), urlsplit(link).path)):
+    try:
+        path = urlsplit(link).path
+    except ValueError:
+        path = ""
+    for needle in dict.fromkeys((link, htmllib.unescape(link), path)):
         if not needle:
             continue
         target = re.compile(r"(?:(?<=\()|(?<=<)|(?<=\]: ))" + re.escape(needle))

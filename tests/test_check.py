@@ -63,6 +63,8 @@ def test_links_that_resolve(make_site, capsys, link):
     ("javascript:alert(1)", "link 'javascript:alert(1)' uses the scheme 'javascript:', which is removed from the page",
      "write a link starting with https://, mailto: or tel:"),
     ("bild.png", "link 'bild.png' points to a page that does not exist (/bochum/strassenbauer/bild.png)", ""),
+    ("http://[", "link 'http://[' is not a valid address",
+     "remove the '[' or ']' from the link target, or write them as %5B and %5D"),
 ])
 def test_broken_links_are_errors_with_line_and_column(make_site, capsys, link, message, hint):
     body = f"Einleitung.\n\n## Aufgaben im Alltag\n\nDazu [mehr]({link}) lesen.\n"

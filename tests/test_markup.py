@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from careersite import markup
 from careersite.markup import SOURCE_LINK, Heading, cache_key, convert, resolve_source_links
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_basic_markdown_tables_and_fenced_code():
@@ -127,3 +131,62 @@ def test_cache_key_depends_on_body_mode_and_version(monkeypatch):
     assert key != cache_key("Text", True)
     monkeypatch.setattr(markup, "VERSION", markup.VERSION + "x")
     assert key != cache_key("Text", False)
+
+
+# --- the fast inline processor gives exactly the stock result ----------------------------
+
+_TRICKY = [
+    "Text mit *Betonung*, **fett**, ***beides***, _unter_, __fett__ und snake_case_wort.",
+    "Zeile mit zwei Leerzeichen  \nund Umbruch; `code *nicht* betont`, ``doppelt `innen` ``.",
+    r"Escapes: \*kein\*, \[kein Link\], \\ und \` sowie C:\\Pfad.",
+    "[Link](https://example.org \"Titel\"), [Ref][r], [r], ![Bild](b.png), ![Ref-Bild][r]\n\n[r]: https://x.org",
+    "<https://example.org/a?b=c&d=e>, <mail@example.org>, < kein tag >, a<b, 3 < 4 & 5 > 2",
+    "Entitäten: &amp; &#38; &#x26; &copy; & allein; AT&T",
+    "<span>inline html</span> und <!-- Kommentar --> und <br/>",
+    "| Stufe | Gehalt |\n|---|---:|\n| *Einstieg* | 3.300 € |\n| [Profi](../b/c.md) | 4.600 € |",
+    "* Liste mit *Stern*\n* zweiter `Punkt`\n    * eingerückt mit [Link](x.md#abschnitt)",
+    "```python\nprint('*nicht* betont')\n```\n\nDanach **fett**.",
+    "# Titel *schräg*\n\n## Gehalt & Zulagen\n\n### `Code` im Titel\n\n## Gehalt & Zulagen",
+    "Sterne * allein * und Unterstriche _ allein _ und **ungeschlossen",
+    "\x02klzzwxh:0\x03 Platzhalter-ähnlich \x02wzxhzdk:0\x03",
+    "Viele ***gemischte*** _*Marker*_ **_hier_** *a **b** c* __a *b* c__",
+    "> Zitat mit *Betonung*\n> und [Link](https://example.org)",
+    "Text  \n  \n  Leerzeichen   überall  ",
+]
+
+
+def _random_markdown(rng) -> str:
+    pieces = ["Wort", "Gehalt", " ", "  \n", "\n\n", "*", "**", "_", "__", "`", "``", "[", "]", "(", ")", "![",
+              "<", ">", "&", "&amp;", ";", "\\", "#", "## ", "- ", "1. ", "| a | b |\n|---|---|\n| c | d |\n",
+              "https://example.org", "mail@example.org", "x.md", "ä", "ß", "\t", "> ", "---\n", "!", ":", '"']
+    return "".join(rng.choice(pieces) for _ in range(rng.randint(1, 60)))
+
+
+@pytest.mark.parametrize("raw_html", [False, True])
+def test_fast_inline_processor_equals_stock_python_markdown(raw_html):
+    import random
+    fast, stock = markup._new_instance(raw_html), markup._new_instance(raw_html, fast=False)
+    assert type(fast.treeprocessors["inline"]).__name__ == "_FastInline"
+    assert type(stock.treeprocessors["inline"]).__name__ == "InlineProcessor"
+    rng = random.Random(20261124)
+    samples = _TRICKY + [_random_markdown(rng) for _ in range(3000)]
+    samples += [p.read_text(encoding="utf-8").split("\n---\n", 1)[1] for p in (ROOT / "content").rglob("*.md")]
+    for text in samples:
+        fast.reset()
+        stock.reset()
+        assert fast.convert(text) == stock.convert(text), repr(text)
+        assert fast.toc_tokens == stock.toc_tokens
+
+
+def test_fast_inline_processor_knows_every_installed_pattern():
+    """If Python-Markdown changes a pattern, the fast path quietly turns off: notice it here."""
+    for raw_html in (False, True):
+        md = markup._new_instance(raw_html)
+        unknown = [p.pattern for p in md.inlinePatterns if getattr(p, "pattern", None) not in markup._TRIGGERS]
+        assert unknown == []
+
+
+@pytest.mark.parametrize("target", ["http://[", "https://[::1", "a[b.md", "//[x"])
+def test_link_targets_urlsplit_rejects_do_not_crash(target):
+    html = convert(f"[x]({target})").html  # urlsplit() raised "Invalid IPv6 URL" here
+    assert ">x</a>" in html
