@@ -63,6 +63,7 @@ class Article(NamedTuple):
     city_slug: str
     content_hash: str  # of the file's bytes: changes whenever anything in the article changes
     card_hash: str  # of what lists and hubs show of it (see card()); unchanged by most body edits
+    peer_hash: str  # of what the pages of other articles show of it (see peer()); a subset of the card
 
     def card(self) -> tuple:
         """What lists and hubs show of an article; a change here re-renders the pages that list it."""
@@ -70,6 +71,15 @@ class Article(NamedTuple):
         levels = tuple((lv.label, str(lv.min), str(lv.max)) for lv in s.levels)
         return (self.title, self.role, self.city, self.region, self.state, s.currency, s.period, str(s.min),
                 str(s.max), levels, self.summary, str(self.date), str(self.updated), self.draft, self.tags)
+
+    def peer(self) -> tuple:
+        """What the article pages of its city and profession show of it or choose it by (the
+        comparison and related lists: salary, draft badge, region and state for nearness, tags).
+        Its title, summary and dates are not among them: editing those re-renders the hubs,
+        not every article page of the city."""
+        s = self.salary
+        levels = tuple((lv.label, str(lv.min), str(lv.max)) for lv in s.levels)
+        return (self.region, self.state, s.currency, s.period, str(s.min), str(s.max), levels, self.draft, self.tags)
 
     @property
     def modified(self) -> dt.date | None:
@@ -234,9 +244,10 @@ def read_article(path: Path, source: str, shown: str, *, locale: str, currency: 
         summary=summary or _shorten(body_markup.summary), draft=draft, body_key=key,
         headings=body_markup.headings, links=body_markup.links, words=body_markup.words, body_line=body_line,
         role_slug=slugify(role), city_slug=slugify(city), content_hash=hashlib.sha256(data).hexdigest()[:32],
-        card_hash="",
+        card_hash="", peer_hash="",
     )
-    article = article._replace(card_hash=hashlib.sha256(repr(article.card()).encode()).hexdigest()[:32])
+    article = article._replace(card_hash=hashlib.sha256(repr(article.card()).encode()).hexdigest()[:32],
+                               peer_hash=hashlib.sha256(repr(article.peer()).encode()).hexdigest()[:32])
     return ReadResult(article, ())
 
 

@@ -35,7 +35,8 @@ class Term:
     parent: str | None = None  # a city's region slug, a region's state slug
     state: str | None = None  # a city's state slug
     children: tuple[str, ...] = ()  # a state's or region's city slugs
-    digest: str = ""
+    digest: str = ""  # of everything its hub pages show (the cards of its articles)
+    peer_digest: str = ""  # of what its articles' pages show of each other (see Article.peer)
     region_name: str | None = None  # a city's region, as written
     state_name: str | None = None  # a city's (or region's) state, as written
 
@@ -106,6 +107,7 @@ def build_site(articles: Iterable[Article], config: Config, shown=lambda source:
     article_urls = tuple(expand(urls["article"], city=a.city_slug, role=a.role_slug) for a in ordered)
     # digests combine hashes computed once when each article was read (cheap at 100,000 articles)
     card_digests = [a.card_hash + u for a, u in zip(ordered, article_urls, strict=True)]
+    peer_digests = [a.peer_hash + u for a, u in zip(ordered, article_urls, strict=True)]
     article_digests = tuple(a.content_hash + a.card_hash + u for a, u in zip(ordered, article_urls, strict=True))
 
     city_members: dict[str, list[int]] = {}
@@ -146,16 +148,18 @@ def build_site(articles: Iterable[Article], config: Config, shown=lambda source:
         if state_slug:
             states_of.setdefault(state_slug, []).append(slug)
         digest = _hash(name, region, state, [card_digests[i] for i in members])
+        peer_digest = _hash(name, region, state, [peer_digests[i] for i in members])
         cities[slug] = Term("city", name, slug, expand(urls["city"], city=slug), tuple(members),
-                            parent=region_slug, state=state_slug, digest=digest, region_name=region,
-                            state_name=state)
+                            parent=region_slug, state=state_slug, digest=digest, peer_digest=peer_digest,
+                            region_name=region, state_name=state)
 
     professions: dict[str, Term] = {}
     for slug, members in prof_members.items():
         name = pick([ordered[i].role for i in members], "the profession name", slug, members) or slug
         digest = _hash(name, [card_digests[i] for i in members])
+        peer_digest = _hash(name, [peer_digests[i] for i in members])
         professions[slug] = Term("profession", name, slug, expand(urls["profession"], role=slug), tuple(members),
-                                 digest=digest)
+                                 digest=digest, peer_digest=peer_digest)
 
     region_names = {slugify(t.region_name): t.region_name for t in cities.values() if t.region_name}
     state_names = {slugify(t.state_name): t.state_name for t in cities.values() if t.state_name}

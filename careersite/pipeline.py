@@ -51,8 +51,8 @@ from .write import (
     commit_full,
     remove_stale_staging,
     scan_output,
+    stage_file,
     staging_dir,
-    write_file,
 )
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -497,7 +497,7 @@ def _stage(staging: Path, relpath: str, data: bytes, old: dict[str, str]) -> tup
     sha = hashlib.sha256(data).hexdigest()
     if old.get(relpath) == sha:
         return sha, len(data), False  # same bytes: keep the file and its mtime
-    write_file(staging, relpath, data)
+    stage_file(staging, relpath, data)
     return sha, len(data), True
 
 

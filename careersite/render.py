@@ -3,8 +3,10 @@
 Every page is a :class:`Page` with a *key*: a hash of the render settings (package
 version, config, templates) and of the model digests the page reads. The incremental
 build re-renders a page only when its key changes, so a page may read only data that
-its key covers: an article page reads its article, its city's cards and its
-profession's cards; a hub reads its term's cards; site-wide pages read the site digest.
+its key covers: an article page reads its article and, of the other articles of its city
+and profession, only their "peer" fields (``Article.peer``: salary, draft, region, state,
+tags; its rows hold nothing else, so a template cannot show more); a hub reads its term's
+cards; site-wide pages read the site digest.
 """
 
 from __future__ import annotations
@@ -143,7 +145,7 @@ def plan(site: Site, theme: Theme) -> tuple[list[Page], list[Problem]]:
                                     "rename the city or role, or change the URL pattern"))
             continue
         city, profession = site.cities[article.city_slug], site.professions[article.role_slug]
-        deps = (site.article_digests[index], city.digest, profession.digest,
+        deps = (site.article_digests[index], city.peer_digest, profession.peer_digest,
                 names[("city", city.slug)], names[("profession", profession.slug)])
         add(url_to_file(url), "article", ref=str(index), deps=deps, origin=f"the article {article.source}",
             source=article.source)
@@ -377,7 +379,7 @@ class Renderer:
         for i in by_salary:
             if i in chosen:
                 delta = _delta(site.articles[i].salary.mid, stat.median) if stat else None
-                rows.append({**self._card(i), "delta": delta, "current": i == index})
+                rows.append({**self._peer_card(i), "delta": delta, "current": i == index})
         return rows, rank, len(peers)
 
     def _related(self, index: int) -> list[dict[str, Any]]:
@@ -400,7 +402,7 @@ class Renderer:
             for i in tagged.get(tag, ()):
                 if i != index:
                     shared[i] = shared.get(i, 0) + 1
-        ordered = self._sorted_cards(city)
+        ordered = self._sorted_cards(city, peer=True)
         position_of = self._memo[("position", "city", city.slug)]  # A–Z place of each of the city's articles
         position, count = position_of[index], len(ordered)
         # ties go to the professions that follow this one in A–Z order (wrapping around), so that
@@ -497,12 +499,23 @@ class Renderer:
                 "date": a.date, "modified": a.modified, "draft": a.draft,
                 "role_url": self.site.professions[a.role_slug].url}
 
-    def _sorted_cards(self, term: Term) -> list[dict[str, Any]]:
-        """A city's articles by profession, a profession's by city (A–Z), memoised per term."""
-        key = ("cards", term.kind, term.slug)
+    def _peer_card(self, index: int) -> dict[str, Any]:
+        """The part of a card that article pages may show of *other* articles (see Article.peer)."""
+        a = self.site.articles[index]
+        return {"index": index, "role": self.site.professions[a.role_slug].name,
+                "city": self.site.cities[a.city_slug].name, "url": self.site.article_urls[index],
+                "salary": a.salary, "draft": a.draft, "role_url": self.site.professions[a.role_slug].url}
+
+    def _sorted_cards(self, term: Term, peer: bool = False) -> list[dict[str, Any]]:
+        """A city's articles by profession, a profession's by city (A–Z), memoised per term.
+
+        ``peer``: the rows hold only the fields of :meth:`_peer_card` (for article pages).
+        """
+        key = ("cards", term.kind, term.slug, peer)
         if key not in self._memo:
             order = self._role_key if term.kind == "city" else self._city_key
-            cards = [self._card(i) for i in sorted(term.articles, key=order)]
+            make = self._peer_card if peer else self._card
+            cards = [make(i) for i in sorted(term.articles, key=order)]
             self._memo[key] = cards
             self._memo[("position", term.kind, term.slug)] = {c["index"]: n for n, c in enumerate(cards)}
         return self._memo[key]  # shared: pages that add fields copy the rows they show
@@ -651,7 +664,8 @@ def make_environment(config: Config) -> jinja2.Environment:
         money_range=lambda s: format_range(s.min, s.max, s.currency, locale),
         range=lambda low, high, currency: format_range(Decimal(low), Decimal(high), currency, locale),
         number=lambda n: format_number(Decimal(n), locale),
-        longdate=lambda d: format_date(d, format="long", locale=locale) if d else "",
+        longdate=functools.lru_cache(maxsize=4096)(
+            lambda d: format_date(d, format="long", locale=locale) if d else ""),
         isodate=lambda d: d.isoformat() if d else "",
         per=lambda period: per[period],
         word=lambda key, **kw: words[key].format(**kw),

@@ -41,6 +41,10 @@ class Scenario:
             text = text.replace("---\n", f"---\nsummary: {spec['summary']}\n", 1)
         if spec.get("draft"):
             text = text.replace("---\n", "---\ndraft: true\n", 1)
+        if spec.get("title"):
+            text = text.replace("---\n", f"---\ntitle: {spec['title']}\n", 1)
+        if spec.get("tags"):
+            text = text.replace("---\n", f"---\ntags: [{', '.join(spec['tags'])}]\n", 1)
         return text + spec.get("extra", "")
 
     def _free_pair(self):
@@ -68,7 +72,8 @@ class Scenario:
             return self.add()
         path = self.rng.choice(sorted(self.articles))
         spec = self.articles[path]
-        what = self.rng.choice(["body", "salary", "city", "role", "region", "summary", "draft", "date"])
+        what = self.rng.choice(["body", "salary", "city", "role", "region", "summary", "draft", "date", "title",
+                                "tags"])
         if what == "body":
             spec["extra"] = spec.get("extra", "") + f"\nNeuer Absatz {self.rng.random()}.\n"
         elif what == "salary":
@@ -85,6 +90,10 @@ class Scenario:
             spec["summary"] = self.rng.choice(["Kurz und gut.", "Ein anderer Teaser.", ""])
         elif what == "draft":
             spec["draft"] = not spec.get("draft", False)
+        elif what == "title":
+            spec["title"] = self.rng.choice(["Ein Titel", "Noch ein Titel", ""])
+        elif what == "tags":
+            spec["tags"] = self.rng.sample(["Bau", "Handwerk", "IT", "Pflege"], self.rng.randint(0, 2))
         else:
             spec["date"] = f"2026-{self.rng.randint(1, 11):02d}-{self.rng.randint(1, 28):02d}"
         self.site.write(path, self._text(spec))
@@ -157,6 +166,31 @@ def test_incremental_build_equals_cold_build_after_random_changes(make_site, tmp
         touched = [rel for rel in after if rel in before and old_files[rel] == got[rel] and after[rel] != before[rel]]
         assert not touched, (log, "unchanged files were rewritten", touched[:5])
         shutil.rmtree(cold)
+
+
+def test_a_title_edit_re_renders_the_hubs_but_not_the_other_article_pages(make_site, monkeypatch):
+    """Article pages show other articles' salary, draft badge and tags (Article.peer), not their
+    titles: a title edit re-renders its page and the lists that show titles, nothing else."""
+    from careersite.config import load_config
+    from careersite.pipeline import build
+    from careersite.render import Renderer
+    rendered: list[str] = []
+    original = Renderer.render
+    monkeypatch.setattr(Renderer, "render", lambda self, page: rendered.append(page.relpath) or original(self, page))
+    site = make_site({"bochum/a.md": article(), "bochum/b.md": article("Bäcker", "Bochum"),
+                      "essen/a.md": article("Straßenbauer", "Essen")})
+    config = load_config(site.root / "config.yaml")
+    build(config)
+    rendered.clear()
+    site.write("bochum/a.md", article().replace("---\n", "---\ntitle: Ganz neuer Titel\n", 1))
+    build(config)
+    assert {"bochum/strassenbauer/index.html", "bochum/index.html", "berufe/strassenbauer/index.html"} <= set(rendered)
+    assert "bochum/baecker/index.html" not in rendered  # same city
+    assert "essen/strassenbauer/index.html" not in rendered  # same profession
+    rendered.clear()
+    site.write("bochum/a.md", article(min=2000, max=5000))  # a salary: the comparison and related lists show it
+    build(config)
+    assert {"bochum/baecker/index.html", "essen/strassenbauer/index.html"} <= set(rendered)
 
 
 def test_noop_build_renders_and_writes_nothing(make_site):
