@@ -7,6 +7,7 @@ computes the digests the incremental build uses to decide which pages to re-rend
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 from collections import Counter
@@ -78,6 +79,26 @@ def _hash(*parts: object) -> str:
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
 
 
+def _article_digest(article: Article, url: str) -> str:
+    return article.content_hash + article.card_hash + url
+
+
+def replace_articles(site: Site, changes: dict[int, Article]) -> Site | None:
+    """``site`` with ``site.articles[i]`` replaced by ``changes[i]``, when each new article has the
+    same source, slugs, card and peer fields as the old one (an edit of its body or of nothing
+    lists show): then terms, digests, warnings and problems stay as they are. None otherwise.
+    """
+    articles, digests = list(site.articles), list(site.article_digests)
+    for index, new in changes.items():
+        old = articles[index]
+        if (new.source, new.city_slug, new.role_slug, new.card_hash, new.peer_hash) != (
+                old.source, old.city_slug, old.role_slug, old.card_hash, old.peer_hash):
+            return None
+        articles[index] = new
+        digests[index] = _article_digest(new, site.article_urls[index])
+    return dataclasses.replace(site, articles=tuple(articles), article_digests=tuple(digests))
+
+
 def build_site(articles: Iterable[Article], config: Config, shown=lambda source: source) -> Site:
     """Group ``articles`` into a :class:`Site`; collisions and conflicts become problems.
 
@@ -108,7 +129,7 @@ def build_site(articles: Iterable[Article], config: Config, shown=lambda source:
     # digests combine hashes computed once when each article was read (cheap at 100,000 articles)
     card_digests = [a.card_hash + u for a, u in zip(ordered, article_urls, strict=True)]
     peer_digests = [a.peer_hash + u for a, u in zip(ordered, article_urls, strict=True)]
-    article_digests = tuple(a.content_hash + a.card_hash + u for a, u in zip(ordered, article_urls, strict=True))
+    article_digests = tuple(_article_digest(a, u) for a, u in zip(ordered, article_urls, strict=True))
 
     city_members: dict[str, list[int]] = {}
     prof_members: dict[str, list[int]] = {}

@@ -144,11 +144,8 @@ def plan(site: Site, theme: Theme) -> tuple[list[Page], list[Problem]]:
             problems.append(Problem(article.source, 2, 1, f"the URL '{url}' is reserved for careersite's own files",
                                     "rename the city or role, or change the URL pattern"))
             continue
-        city, profession = site.cities[article.city_slug], site.professions[article.role_slug]
-        deps = (site.article_digests[index], city.peer_digest, profession.peer_digest,
-                names[("city", city.slug)], names[("profession", profession.slug)])
-        add(url_to_file(url), "article", ref=str(index), deps=deps, origin=f"the article {article.source}",
-            source=article.source)
+        add(url_to_file(url), "article", ref=str(index), deps=_article_deps(site, index, names),
+            origin=f"the article {article.source}", source=article.source)
     for kind, terms in (("city", site.cities), ("profession", site.professions), ("region", site.regions),
                         ("state", site.states)):
         for slug, term in sorted(terms.items()):
@@ -164,6 +161,34 @@ def plan(site: Site, theme: Theme) -> tuple[list[Page], list[Problem]]:
     for relpath, kind, ref in [*sitemap.files(site), *feeds.files(site)]:
         add(relpath, kind, ref=ref, deps=(site.digest,), origin=f"the {kind}")
     return pages, problems
+
+
+def _article_deps(site: Site, index: int, names: dict[tuple[str, str], str]) -> tuple:
+    """What an article page's key covers (see the module docstring)."""
+    article = site.articles[index]
+    city, profession = site.cities[article.city_slug], site.professions[article.role_slug]
+    return (site.article_digests[index], city.peer_digest, profession.peer_digest,
+            names[("city", city.slug)], names[("profession", profession.slug)])
+
+
+def replan_articles(site: Site, theme: Theme, pages: list[Page], indexes: set[int]) -> list[Page]:
+    """``pages`` (planned for a site with the same terms, URLs and cards) with the keys of the
+    article pages ``indexes`` computed anew: what :func:`plan` gives after body-only edits."""
+    base = render_digest(site.config, theme)
+    names: dict[tuple[str, str], str] = {}
+    for index in indexes:
+        article = site.articles[index]
+        for term in (site.cities[article.city_slug], site.professions[article.role_slug]):
+            if (term.kind, term.slug) not in names:
+                names[(term.kind, term.slug)] = cross_names(site, term)
+    out = list(pages)
+    for n, page in enumerate(out):
+        if page.kind == "article" and int(page.ref) in indexes:
+            index = int(page.ref)
+            deps = _article_deps(site, index, names)
+            out[n] = Page(page.relpath, page.kind, page.ref, page.number,
+                          _hash(base, page.kind, page.relpath, page.ref, page.number, deps))
+    return out
 
 
 def page_count(rows: int, size: int) -> int:

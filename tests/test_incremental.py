@@ -366,3 +366,33 @@ def test_workers_are_forked_only_with_the_store_closed(tmp_path, monkeypatch):
     monkeypatch.setitem(pipeline._worker, "store", store)
     list(pipeline._parallel(len, [[1]] * 4, 2, 400))
     assert seen == [None]
+
+
+def test_warm_rebuild_patches_the_model_after_body_edits_only(make_site, tmp_path, monkeypatch):
+    """serve's warm rebuilds reuse the last model and plan when only bodies changed; the
+    result equals a cold build either way."""
+    from careersite import pipeline
+    from careersite.config import load_config
+    site = make_site({"bochum/a.md": article(), "bochum/b.md": article("Bäcker", "Bochum"),
+                      "essen/a.md": article("Straßenbauer", "Essen")})
+    config = load_config(site.root / "config.yaml")
+    models = []
+    real = pipeline.build_site
+    monkeypatch.setattr(pipeline, "build_site", lambda *a, **k: models.append(1) or real(*a, **k))
+    report = pipeline.build(config)
+    warm = pipeline.BuildOptions(warm=True)
+    for step, (path, text, rebuilt) in enumerate([
+            ("bochum/a.md", article() + "\n## Aufgaben\n\nMehr.\n", False),  # the summary stays
+            ("essen/a.md", article("Straßenbauer", "Essen") + "\nAnders.\n", False),
+            ("bochum/a.md", article(body="Neuer erster Absatz.\n"), True),  # the summary changes
+            ("bochum/b.md", article("Bäcker", "Bochum").replace("---\n", "---\ntitle: Neu\n", 1), True),
+            ("bochum/b.md", article("Bäcker", "Bochum").replace("---\n", "---\ntitle: Neu\n", 1) + "x\n", False),
+            ("bochum/b.md", article("Bäcker", "Bochum", min=2000, max=2600), True)]):
+        site.write(path, text)
+        models.clear()
+        report = pipeline.build(config, warm, state=report.state)
+        assert bool(models) == rebuilt, step
+        cold = tmp_path / f"cold{step}"
+        shutil.copytree(site.root, cold, ignore=shutil.ignore_patterns("output", ".cache"))
+        pipeline.build(load_config(cold / "config.yaml"))
+        assert _files(site.output) == _files(cold / "output"), step
