@@ -83,20 +83,62 @@ def _article_digest(article: Article, url: str) -> str:
     return article.content_hash + article.card_hash + url
 
 
-def replace_articles(site: Site, changes: dict[int, Article]) -> Site | None:
-    """``site`` with ``site.articles[i]`` replaced by ``changes[i]``, when each new article has the
-    same source, slugs, card and peer fields as the old one (an edit of its body or of nothing
-    lists show): then terms, digests, warnings and problems stay as they are. None otherwise.
+def _digests(articles, urls) -> tuple[list[str], list[str]]:
+    """Per article: what lists show of it (card) and what its peers' pages show (peer), with its URL."""
+    return ([a.card_hash + u for a, u in zip(articles, urls, strict=True)],
+            [a.peer_hash + u for a, u in zip(articles, urls, strict=True)])
+
+
+def _term_digests(term: Term, cards: list[str], peers: list[str]) -> tuple[str, str]:
+    """(digest, peer_digest) of a city or profession."""
+    head = (term.name, term.region_name, term.state_name) if term.kind == "city" else (term.name,)
+    return (_hash(*head, [cards[i] for i in term.articles]), _hash(*head, [peers[i] for i in term.articles]))
+
+
+def _group_digest(name: str, parent: str | None, cities: list[Term]) -> str:
+    return _hash(name, parent, [c.digest for c in cities])
+
+
+def update_articles(site: Site, changes: dict[int, Article]) -> tuple[Site, set[tuple[str, str]], bool] | None:
+    """``site`` with ``site.articles[i]`` replaced by ``changes[i]``: what :func:`build_site` would
+    give, computed from the old site when every new article has the same source, slugs and
+    names (role, city, region and state as written) as the one it replaces, so that no term,
+    URL, name, warning or problem changes; only digests. None when that does not hold.
+
+    Also returns the (kind, slug) of the terms whose digests changed and whether the site digest did.
     """
     articles, digests = list(site.articles), list(site.article_digests)
+    cards_changed = False
+    touched: set[tuple[str, str]] = set()
     for index, new in changes.items():
         old = articles[index]
-        if (new.source, new.city_slug, new.role_slug, new.card_hash, new.peer_hash) != (
-                old.source, old.city_slug, old.role_slug, old.card_hash, old.peer_hash):
-            return None
+        if (new.source, new.city_slug, new.role_slug, new.role, new.city, new.region, new.state, new.draft) != (
+                old.source, old.city_slug, old.role_slug, old.role, old.city, old.region, old.state, old.draft):
+            return None  # (drafts: the sitemap's size, and so its files, may change)
+        if (new.card_hash, new.peer_hash) != (old.card_hash, old.peer_hash):
+            cards_changed = True
+            touched.update({("city", new.city_slug), ("profession", new.role_slug)})
         articles[index] = new
         digests[index] = _article_digest(new, site.article_urls[index])
-    return dataclasses.replace(site, articles=tuple(articles), article_digests=tuple(digests))
+    if not cards_changed:
+        return dataclasses.replace(site, articles=tuple(articles), article_digests=tuple(digests)), set(), False
+    cards, peers = _digests(articles, site.article_urls)
+    cities, professions = dict(site.cities), dict(site.professions)
+    for kind, slug in touched:
+        terms = cities if kind == "city" else professions
+        digest, peer_digest = _term_digests(terms[slug], cards, peers)
+        terms[slug] = dataclasses.replace(terms[slug], digest=digest, peer_digest=peer_digest)
+    groups = {"region": dict(site.regions), "state": dict(site.states)}
+    for kind, terms in groups.items():
+        for slug, term in terms.items():
+            if any(("city", c) in touched for c in term.children):
+                terms[slug] = dataclasses.replace(
+                    term, digest=_group_digest(term.name, term.parent, [cities[c] for c in term.children]))
+                touched.add((kind, slug))
+    site = dataclasses.replace(site, articles=tuple(articles), article_digests=tuple(digests), cities=cities,
+                               professions=professions, regions=groups["region"], states=groups["state"],
+                               digest=_hash(cards), stats_cache={})
+    return site, touched, True
 
 
 def build_site(articles: Iterable[Article], config: Config, shown=lambda source: source) -> Site:
@@ -127,8 +169,7 @@ def build_site(articles: Iterable[Article], config: Config, shown=lambda source:
     urls = config.urls
     article_urls = tuple(expand(urls["article"], city=a.city_slug, role=a.role_slug) for a in ordered)
     # digests combine hashes computed once when each article was read (cheap at 100,000 articles)
-    card_digests = [a.card_hash + u for a, u in zip(ordered, article_urls, strict=True)]
-    peer_digests = [a.peer_hash + u for a, u in zip(ordered, article_urls, strict=True)]
+    card_digests, peer_digests = _digests(ordered, article_urls)
     article_digests = tuple(_article_digest(a, u) for a, u in zip(ordered, article_urls, strict=True))
 
     city_members: dict[str, list[int]] = {}
@@ -168,19 +209,17 @@ def build_site(articles: Iterable[Article], config: Config, shown=lambda source:
             region_state.setdefault(region_slug, []).append(state or "")
         if state_slug:
             states_of.setdefault(state_slug, []).append(slug)
-        digest = _hash(name, region, state, [card_digests[i] for i in members])
-        peer_digest = _hash(name, region, state, [peer_digests[i] for i in members])
-        cities[slug] = Term("city", name, slug, expand(urls["city"], city=slug), tuple(members),
-                            parent=region_slug, state=state_slug, digest=digest, peer_digest=peer_digest,
-                            region_name=region, state_name=state)
+        city = Term("city", name, slug, expand(urls["city"], city=slug), tuple(members),
+                    parent=region_slug, state=state_slug, region_name=region, state_name=state)
+        digest, peer_digest = _term_digests(city, card_digests, peer_digests)
+        cities[slug] = dataclasses.replace(city, digest=digest, peer_digest=peer_digest)
 
     professions: dict[str, Term] = {}
     for slug, members in prof_members.items():
         name = pick([ordered[i].role for i in members], "the profession name", slug, members) or slug
-        digest = _hash(name, [card_digests[i] for i in members])
-        peer_digest = _hash(name, [peer_digests[i] for i in members])
-        professions[slug] = Term("profession", name, slug, expand(urls["profession"], role=slug), tuple(members),
-                                 digest=digest, peer_digest=peer_digest)
+        profession = Term("profession", name, slug, expand(urls["profession"], role=slug), tuple(members))
+        digest, peer_digest = _term_digests(profession, card_digests, peer_digests)
+        professions[slug] = dataclasses.replace(profession, digest=digest, peer_digest=peer_digest)
 
     region_names = {slugify(t.region_name): t.region_name for t in cities.values() if t.region_name}
     state_names = {slugify(t.state_name): t.state_name for t in cities.values() if t.state_name}
@@ -194,7 +233,7 @@ def build_site(articles: Iterable[Article], config: Config, shown=lambda source:
             if kind == "region":
                 states = [s for s in region_state[slug] if s]
                 parent = slugify(Counter(states).most_common(1)[0][0]) if states else None
-            digest = _hash(names[slug], parent, [cities[c].digest for c in city_slugs])
+            digest = _group_digest(names[slug], parent, [cities[c] for c in city_slugs])
             out[slug] = Term(kind, names[slug], slug, expand(urls[kind], **{kind: slug}), arts, parent=parent,
                              children=tuple(city_slugs), digest=digest,
                              state_name=state_names.get(parent) if parent else None)

@@ -43,8 +43,8 @@ from .config import Config
 from .content import Article, ReadResult, Source, discover, read_article
 from .errors import BuildFailed, Problem
 from .extras import search
-from .model import Site, build_site, replace_articles
-from .render import Page, Renderer, Theme, make_environment, plan, replan_articles
+from .model import Site, build_site, update_articles
+from .render import Page, Renderer, Theme, make_environment, plan, replan
 from .write import (
     check_output_dir,
     commit_changes,
@@ -268,9 +268,10 @@ def analyse(sources: list[Source], config: Config, state: State, store: MarkupSt
     return Analysis(read, site, theme, pages, env, problems, not template_problems)
 
 
-# The model and plan of this process's last analysis per output folder. A warm rebuild (serve) whose articles
-# differ from it only in bodies (same sources, URLs and cards) patches them instead of
-# building them again: at 10,000 articles that is ~5 ms instead of ~150 ms.
+# The model and plan of this process's last analysis per output folder. A warm rebuild (serve)
+# whose articles differ from it only in what leaves terms, URLs and names as they are (bodies,
+# titles, salaries, dates, tags: the common edits) updates them instead of building them
+# again: at 10,000 articles ~5-20 ms instead of ~150-200 ms.
 _last_model: dict[str, tuple[Config, str, list[Article], Site, list[Page], list[Problem]]] = {}
 
 
@@ -292,10 +293,11 @@ def _patched(config: Config, theme: Theme, articles: list[Article]
         changes[index] = new
     if not changes:
         return site, pages, plan_problems
-    patched = replace_articles(site, changes)
-    if patched is None:
+    updated = update_articles(site, changes)
+    if updated is None:
         return None
-    return patched, replan_articles(patched, theme, pages, set(changes)), plan_problems
+    site, terms, site_wide = updated
+    return site, replan(site, theme, pages, set(changes), terms, site_wide), plan_problems
 
 
 def _unchanged(old: State, new: State) -> bool:

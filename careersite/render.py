@@ -133,9 +133,8 @@ def plan(site: Site, theme: Theme) -> tuple[list[Page], list[Problem]]:
         pages.append(Page(relpath, kind, ref, number, _hash(base, kind, relpath, ref, number, deps)))
 
     size = config.hub_page_size
-    names = {(t.kind, t.slug): cross_names(site, t) for terms in (site.cities, site.professions)
-             for t in terms.values()}
-    add("index.html", "index", deps=(site.digest,), origin="the start page")
+    names = _Names(site)
+    add("index.html", "index", deps=_deps(site, "index", "", names), origin="the start page")
     add("404.html", "404", origin="the 404 page")
     for name, relpath in sorted(theme.assets.items()):
         add(relpath, "static", ref=relpath, deps=(_hash(theme.static[relpath]),), origin=f"templates/static/{name}")
@@ -144,50 +143,89 @@ def plan(site: Site, theme: Theme) -> tuple[list[Page], list[Problem]]:
             problems.append(Problem(article.source, 2, 1, f"the URL '{url}' is reserved for careersite's own files",
                                     "rename the city or role, or change the URL pattern"))
             continue
-        add(url_to_file(url), "article", ref=str(index), deps=_article_deps(site, index, names),
+        add(url_to_file(url), "article", ref=str(index), deps=_deps(site, "article", str(index), names),
             origin=f"the article {article.source}", source=article.source)
     for kind, terms in (("city", site.cities), ("profession", site.professions), ("region", site.regions),
                         ("state", site.states)):
         for slug, term in sorted(terms.items()):
             count = page_count(len(_entries(site, term)), size)
-            deps = (term.digest, names.get((kind, slug), ""))
+            deps = _deps(site, kind, slug, names)
             for number in range(1, count + 1):
                 add(url_to_file(paginated(term.url, number)), kind, ref=slug, number=number, deps=deps,
                     origin=f"the {kind} page of '{term.name}'",
                     source=site.articles[term.articles[0]].source if term.articles else "")
     for number in range(1, page_count(len(site.professions), size) + 1):
         add(url_to_file(paginated(professions_url(config), number)), "professions", number=number,
-            deps=(site.digest,), origin="the list of all professions")
+            deps=_deps(site, "professions", "", names), origin="the list of all professions")
     for relpath, kind, ref in [*sitemap.files(site), *feeds.files(site)]:
-        add(relpath, kind, ref=ref, deps=(site.digest,), origin=f"the {kind}")
+        add(relpath, kind, ref=ref, deps=_deps(site, kind, ref, names), origin=f"the {kind}")
     return pages, problems
 
 
-def _article_deps(site: Site, index: int, names: dict[tuple[str, str], str]) -> tuple:
-    """What an article page's key covers (see the module docstring)."""
-    article = site.articles[index]
-    city, profession = site.cities[article.city_slug], site.professions[article.role_slug]
-    return (site.article_digests[index], city.peer_digest, profession.peer_digest,
-            names[("city", city.slug)], names[("profession", profession.slug)])
+class _Names(dict):
+    """cross_names() per (kind, slug) of a city or profession, computed when first asked for."""
+
+    def __init__(self, site: Site):
+        super().__init__()
+        self.site = site
+
+    def __missing__(self, key: tuple[str, str]) -> str:
+        kind, slug = key
+        terms = self.site.cities if kind == "city" else self.site.professions if kind == "profession" else None
+        value = cross_names(self.site, terms[slug]) if terms is not None and slug in terms else ""
+        self[key] = value
+        return value
 
 
-def replan_articles(site: Site, theme: Theme, pages: list[Page], indexes: set[int]) -> list[Page]:
-    """``pages`` (planned for a site with the same terms, URLs and cards) with the keys of the
-    article pages ``indexes`` computed anew: what :func:`plan` gives after body-only edits."""
-    base = render_digest(site.config, theme)
-    names: dict[tuple[str, str], str] = {}
-    for index in indexes:
+def _deps(site: Site, kind: str, ref: str, names: _Names) -> tuple:
+    """The model digests a page of ``kind`` and ``ref`` reads (see the module docstring); the
+    static files' keys come from their bytes instead."""
+    if kind == "article":
+        index = int(ref)
         article = site.articles[index]
-        for term in (site.cities[article.city_slug], site.professions[article.role_slug]):
-            if (term.kind, term.slug) not in names:
-                names[(term.kind, term.slug)] = cross_names(site, term)
+        city, profession = site.cities[article.city_slug], site.professions[article.role_slug]
+        return (site.article_digests[index], city.peer_digest, profession.peer_digest,
+                names[("city", city.slug)], names[("profession", profession.slug)])
+    if kind in ("city", "profession", "region", "state"):
+        term = getattr(site, _TERMS[kind])[ref]
+        return (term.digest, names[(kind, ref)])
+    if kind == "feed" and ref:  # a city's or profession's feed shows only that term's cards
+        term_kind, _, slug = ref.partition(":")
+        return (getattr(site, _TERMS[term_kind])[slug].digest,)
+    if kind == "404":
+        return ()
+    return (site.digest,)  # the start page, the A–Z list, the sitemap, the site-wide feed
+
+
+_TERMS = {"city": "cities", "profession": "professions", "region": "regions", "state": "states"}
+
+
+def replan(site: Site, theme: Theme, pages: list[Page], articles: set[int], terms: set[tuple[str, str]],
+           site_wide: bool) -> list[Page]:
+    """``pages`` planned anew for ``site`` when only some digests changed, not its pages: the
+    keys of the pages of ``articles`` (indexes), of ``terms`` ((kind, slug): hubs, feeds and
+    the article pages of cities and professions among them) and, if ``site_wide``, of the
+    pages that read the site digest. The same keys :func:`plan` gives, in a fraction of its time.
+    """
+    base = render_digest(site.config, theme)
+    names = _Names(site)
     out = list(pages)
     for n, page in enumerate(out):
-        if page.kind == "article" and int(page.ref) in indexes:
-            index = int(page.ref)
-            deps = _article_deps(site, index, names)
-            out[n] = Page(page.relpath, page.kind, page.ref, page.number,
-                          _hash(base, page.kind, page.relpath, page.ref, page.number, deps))
+        kind, ref = page.kind, page.ref
+        if kind == "article":
+            article = site.articles[int(ref)]
+            hit = (int(ref) in articles or ("city", article.city_slug) in terms
+                   or ("profession", article.role_slug) in terms)
+        elif kind in _TERMS:
+            hit = (kind, ref) in terms
+        elif kind == "feed" and ref:
+            hit = tuple(ref.split(":", 1)) in terms
+        else:
+            hit = site_wide and kind not in ("static", "404")
+        if hit:
+            deps = _deps(site, kind, ref, names)
+            out[n] = Page(page.relpath, kind, ref, page.number,
+                          _hash(base, kind, page.relpath, ref, page.number, deps))
     return out
 
 

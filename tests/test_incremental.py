@@ -368,30 +368,43 @@ def test_workers_are_forked_only_with_the_store_closed(tmp_path, monkeypatch):
     assert seen == [None]
 
 
-def test_warm_rebuild_patches_the_model_after_body_edits_only(make_site, tmp_path, monkeypatch):
-    """serve's warm rebuilds reuse the last model and plan when only bodies changed; the
-    result equals a cold build either way."""
+def test_warm_rebuild_updates_the_model_when_terms_and_names_stay(make_site, tmp_path, monkeypatch):
+    """serve's warm rebuilds update the last model and plan when no term, URL or name changes
+    (bodies, titles, salaries, dates, tags); they equal a fresh model and plan, and the
+    output equals a cold build."""
     from careersite import pipeline
     from careersite.config import load_config
+    from careersite.render import Theme, plan
     site = make_site({"bochum/a.md": article(), "bochum/b.md": article("Bäcker", "Bochum"),
-                      "essen/a.md": article("Straßenbauer", "Essen")})
+                      "essen/a.md": article("Straßenbauer", "Essen"),
+                      "muenster/a.md": article("Koch", "Münster", region="Münsterland")})
     config = load_config(site.root / "config.yaml")
     models = []
     real = pipeline.build_site
     monkeypatch.setattr(pipeline, "build_site", lambda *a, **k: models.append(1) or real(*a, **k))
     report = pipeline.build(config)
     warm = pipeline.BuildOptions(warm=True)
+    bochum_b = article("Bäcker", "Bochum").replace("---\n", "---\ntitle: Neu\n", 1)
     for step, (path, text, rebuilt) in enumerate([
-            ("bochum/a.md", article() + "\n## Aufgaben\n\nMehr.\n", False),  # the summary stays
+            ("bochum/a.md", article() + "\n## Aufgaben\n\nMehr.\n", False),  # body
             ("essen/a.md", article("Straßenbauer", "Essen") + "\nAnders.\n", False),
-            ("bochum/a.md", article(body="Neuer erster Absatz.\n"), True),  # the summary changes
-            ("bochum/b.md", article("Bäcker", "Bochum").replace("---\n", "---\ntitle: Neu\n", 1), True),
-            ("bochum/b.md", article("Bäcker", "Bochum").replace("---\n", "---\ntitle: Neu\n", 1) + "x\n", False),
-            ("bochum/b.md", article("Bäcker", "Bochum", min=2000, max=2600), True)]):
+            ("bochum/a.md", article(body="Neuer erster Absatz.\n"), False),  # the summary changes
+            ("bochum/b.md", bochum_b, False),  # title
+            ("bochum/b.md", bochum_b + "x\n", False),
+            ("bochum/b.md", article("Bäcker", "Bochum", min=2000, max=2600), False),  # salary
+            ("essen/a.md", article("Straßenbauer", "Essen", date="2026-11-20"), False),  # date: sitemap, feeds
+            ("essen/a.md", article("Straßenbauer", "Essen").replace("---\n", "---\ntags: [Bau]\n", 1), False),
+            ("muenster/a.md", article("Koch", "Münster", region="Westfalen"), True),  # a region: terms change
+            ("bochum/a.md", article("Straßenbauer", "Bochum").replace("---\n", "---\ndraft: true\n", 1), True),
+            ("essen/b.md", article("Koch", "Essen"), True)]):  # a new article
         site.write(path, text)
         models.clear()
         report = pipeline.build(config, warm, state=report.state)
         assert bool(models) == rebuilt, step
+        _, _, articles, got_site, got_pages, _ = pipeline._last_model[str(config.output_dir)]
+        fresh = real(articles, config)
+        assert got_site == fresh, step  # every article, term and digest
+        assert got_pages == plan(fresh, Theme.load(config.templates_dir))[0], step
         cold = tmp_path / f"cold{step}"
         shutil.copytree(site.root, cold, ignore=shutil.ignore_patterns("output", ".cache"))
         pipeline.build(load_config(cold / "config.yaml"))
