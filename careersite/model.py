@@ -56,6 +56,7 @@ class Site:
     states: dict[str, Term]
     by_source: dict[str, int]
     digest: str  # changes whenever any card (what lists show of an article) changes
+    sitemap_digest: str  # of what the sitemap shows: every article's URL, last change and draft flag
     warnings: tuple[Problem, ...] = ()
     problems: tuple[Problem, ...] = ()
     stats_cache: dict = field(default_factory=dict, compare=False, repr=False)
@@ -95,6 +96,12 @@ def _term_digests(term: Term, cards: list[str], peers: list[str]) -> tuple[str, 
     return (_hash(*head, [cards[i] for i in term.articles]), _hash(*head, [peers[i] for i in term.articles]))
 
 
+def _sitemap_digest(articles, urls, groups: list[dict[str, Term]]) -> str:
+    """The sitemap lists hubs (with pages from the number of their entries) and articles, with dates."""
+    return _hash(urls, [str(a.modified) for a in articles], [a.draft for a in articles],
+                 [(t.url, t.children) for terms in groups for t in terms.values()])
+
+
 def _group_digest(name: str, parent: str | None, cities: list[Term]) -> str:
     return _hash(name, parent, [c.digest for c in cities])
 
@@ -123,6 +130,9 @@ def update_articles(site: Site, changes: dict[int, Article]) -> tuple[Site, set[
     if not cards_changed:
         return dataclasses.replace(site, articles=tuple(articles), article_digests=tuple(digests)), set(), False
     cards, peers = _digests(articles, site.article_urls)
+    sitemap_digest = site.sitemap_digest  # the same inputs unless a date changed (drafts and terms do not)
+    if any(new.modified != site.articles[i].modified for i, new in changes.items()):
+        sitemap_digest = _sitemap_digest(articles, site.article_urls, [site.regions, site.states])
     cities, professions = dict(site.cities), dict(site.professions)
     for kind, slug in touched:
         terms = cities if kind == "city" else professions
@@ -137,7 +147,8 @@ def update_articles(site: Site, changes: dict[int, Article]) -> tuple[Site, set[
                 touched.add((kind, slug))
     site = dataclasses.replace(site, articles=tuple(articles), article_digests=tuple(digests), cities=cities,
                                professions=professions, regions=groups["region"], states=groups["state"],
-                               digest=_hash(cards), stats_cache={})
+                               digest=_hash(cards), sitemap_digest=sitemap_digest,
+                               stats_cache={})
     return site, touched, True
 
 
@@ -244,5 +255,7 @@ def build_site(articles: Iterable[Article], config: Config, shown=lambda source:
 
     by_source = {a.source: i for i, a in enumerate(ordered)}
     site = Site(config, tuple(ordered), article_urls, article_digests, cities, professions, regions, states,
-                by_source, digest=_hash(card_digests), warnings=tuple(warnings), problems=tuple(problems))
+                by_source, digest=_hash(card_digests),
+                sitemap_digest=_sitemap_digest(ordered, article_urls, [regions, states]),
+                warnings=tuple(warnings), problems=tuple(problems))
     return site

@@ -192,9 +192,11 @@ def _deps(site: Site, kind: str, ref: str, names: _Names) -> tuple:
     if kind == "feed" and ref:  # a city's or profession's feed shows only that term's cards
         term_kind, _, slug = ref.partition(":")
         return (getattr(site, _TERMS[term_kind])[slug].digest,)
-    if kind == "404":
+    if kind in ("404", "robots"):
         return ()
-    return (site.digest,)  # the start page, the A–Z list, the sitemap, the site-wide feed
+    if kind in ("sitemap", "sitemap-index"):
+        return (site.sitemap_digest,)
+    return (site.digest,)  # the start page, the A–Z list, the site-wide feed
 
 
 _TERMS = {"city": "cities", "profession": "professions", "region": "regions", "state": "states"}
