@@ -8,6 +8,7 @@ computes the digests the incremental build uses to decide which pages to re-rend
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import hashlib
 import os
 from collections import Counter
@@ -19,6 +20,8 @@ from .content import Article
 from .errors import Problem
 from .salary import Stats, statistics
 from .urls import expand, slugify
+
+_MIN_DATE = dt.date.min
 
 #: Output paths below these prefixes belong to careersite itself.
 RESERVED = ("static/", "pagefind/", "feeds/", "404.html", "sitemap", "robots.txt", "feed.xml", "index.html")
@@ -60,6 +63,16 @@ class Site:
     warnings: tuple[Problem, ...] = ()
     problems: tuple[Problem, ...] = ()
     stats_cache: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def newest_first(self) -> list[int]:
+        """Article indexes by last change, newest first (ties by URL), memoised: the start page
+        and the site-wide feed take their first entries."""
+        key = ("newest_first",)
+        if key not in self.stats_cache:
+            arts, urls = self.articles, self.article_urls
+            self.stats_cache[key] = sorted(range(len(arts)), key=lambda i: (
+                -(arts[i].modified or _MIN_DATE).toordinal(), urls[i]))
+        return self.stats_cache[key]
 
     def stats(self, term: Term) -> list[Stats]:
         """Salary statistics of a term's articles (memoised)."""
@@ -106,17 +119,20 @@ def _group_digest(name: str, parent: str | None, cities: list[Term]) -> str:
     return _hash(name, parent, [c.digest for c in cities])
 
 
-def update_articles(site: Site, changes: dict[int, Article]) -> tuple[Site, set[tuple[str, str]], bool] | None:
+def update_articles(site: Site, changes: dict[int, Article]
+                    ) -> tuple[Site, set[tuple[str, str]], set[tuple[str, str]], bool] | None:
     """``site`` with ``site.articles[i]`` replaced by ``changes[i]``: what :func:`build_site` would
     give, computed from the old site when every new article has the same source, slugs and
     names (role, city, region and state as written) as the one it replaces, so that no term,
     URL, name, warning or problem changes; only digests. None when that does not hold.
 
-    Also returns the (kind, slug) of the terms whose digests changed and whether the site digest did.
+    Also returns the (kind, slug) of the terms whose digests changed, of the cities and
+    professions whose peer digests changed, and whether the site digest did.
     """
     articles, digests = list(site.articles), list(site.article_digests)
     cards_changed = False
     touched: set[tuple[str, str]] = set()
+    peers_touched: set[tuple[str, str]] = set()
     for index, new in changes.items():
         old = articles[index]
         if (new.source, new.city_slug, new.role_slug, new.role, new.city, new.region, new.state, new.draft) != (
@@ -125,10 +141,13 @@ def update_articles(site: Site, changes: dict[int, Article]) -> tuple[Site, set[
         if (new.card_hash, new.peer_hash) != (old.card_hash, old.peer_hash):
             cards_changed = True
             touched.update({("city", new.city_slug), ("profession", new.role_slug)})
+            if new.peer_hash != old.peer_hash:
+                peers_touched.update({("city", new.city_slug), ("profession", new.role_slug)})
         articles[index] = new
         digests[index] = _article_digest(new, site.article_urls[index])
     if not cards_changed:
-        return dataclasses.replace(site, articles=tuple(articles), article_digests=tuple(digests)), set(), False
+        return (dataclasses.replace(site, articles=tuple(articles), article_digests=tuple(digests)),
+                set(), set(), False)
     cards, peers = _digests(articles, site.article_urls)
     sitemap_digest = site.sitemap_digest  # the same inputs unless a date changed (drafts and terms do not)
     if any(new.modified != site.articles[i].modified for i, new in changes.items()):
@@ -149,7 +168,7 @@ def update_articles(site: Site, changes: dict[int, Article]) -> tuple[Site, set[
                                professions=professions, regions=groups["region"], states=groups["state"],
                                digest=_hash(cards), sitemap_digest=sitemap_digest,
                                stats_cache={})
-    return site, touched, True
+    return site, touched, peers_touched, True
 
 
 def build_site(articles: Iterable[Article], config: Config, shown=lambda source: source) -> Site:

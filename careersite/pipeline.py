@@ -145,7 +145,8 @@ def build(config: Config, options: BuildOptions | None = None, state: State | No
                 save_state(config.cache_dir, config.output_dir, new_state, previous=state)
             if not options.warm and not report.deferred and not options.shard and not options.merge_from:
                 _save_signature(config, sources, theme, outputs, started_ns, report, len(site.articles))
-            store.prune({a.body_key for _, r in read.values() if r.article for a in [r.article]})
+            if not options.warm:  # serve's quick rebuilds leave it to its idle full build
+                store.prune({a.body_key for _, r in read.values() if r.article for a in [r.article]})
         finally:
             store.close()
     clock(None)
@@ -296,8 +297,8 @@ def _patched(config: Config, theme: Theme, articles: list[Article]
     updated = update_articles(site, changes)
     if updated is None:
         return None
-    site, terms, site_wide = updated
-    return site, replan(site, theme, pages, set(changes), terms, site_wide), plan_problems
+    site, terms, peers, site_wide = updated
+    return site, replan(site, theme, pages, set(changes), terms, peers, site_wide), plan_problems
 
 
 def _unchanged(old: State, new: State) -> bool:

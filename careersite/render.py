@@ -11,7 +11,6 @@ cards; site-wide pages read the site digest.
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import hashlib
 import heapq
@@ -203,27 +202,29 @@ _TERMS = {"city": "cities", "profession": "professions", "region": "regions", "s
 
 
 def replan(site: Site, theme: Theme, pages: list[Page], articles: set[int], terms: set[tuple[str, str]],
-           site_wide: bool) -> list[Page]:
+           peers: set[tuple[str, str]], site_wide: bool) -> list[Page]:
     """``pages`` planned anew for ``site`` when only some digests changed, not its pages: the
-    keys of the pages of ``articles`` (indexes), of ``terms`` ((kind, slug): hubs, feeds and
-    the article pages of cities and professions among them) and, if ``site_wide``, of the
-    pages that read the site digest. The same keys :func:`plan` gives, in a fraction of its time.
+    keys of the pages of ``articles`` (indexes), of the hubs and feeds of ``terms`` ((kind,
+    slug)), of the article pages of the cities and professions in ``peers`` (whose peer
+    digests changed) and, if ``site_wide``, of the pages that read the site digests. The same
+    keys :func:`plan` gives, in a fraction of its time.
     """
     base = render_digest(site.config, theme)
     names = _Names(site)
+    refs = {str(i) for i in articles}
+    for kind, slug in peers:
+        refs.update(str(i) for i in getattr(site, _TERMS[kind])[slug].articles)
     out = list(pages)
     for n, page in enumerate(out):
         kind, ref = page.kind, page.ref
         if kind == "article":
-            article = site.articles[int(ref)]
-            hit = (int(ref) in articles or ("city", article.city_slug) in terms
-                   or ("profession", article.role_slug) in terms)
+            hit = ref in refs
         elif kind in _TERMS:
             hit = (kind, ref) in terms
         elif kind == "feed" and ref:
             hit = tuple(ref.split(":", 1)) in terms
         else:
-            hit = site_wide and kind not in ("static", "404")
+            hit = site_wide and kind not in ("static", "404", "robots")
         if hit:
             deps = _deps(site, kind, ref, names)
             out[n] = Page(page.relpath, kind, ref, page.number,
@@ -349,8 +350,7 @@ class Renderer:
             loose = [site.cities[c] for c in state.children if not site.cities[c].parent]
             states.append((state, groups, _by_name(loose)))
         no_state = _by_name(t for t in site.cities.values() if not t.state)
-        latest = sorted(range(len(site.articles)), key=lambda i: (
-            -(site.articles[i].modified or dt.date.min).toordinal(), site.article_urls[i]))[: self.config.latest_count]
+        latest = site.newest_first()[: self.config.latest_count]
         professions = self._professions()
         size = self.config.hub_page_size
         crumbs = [(words["home"], "")]

@@ -783,6 +783,8 @@ def serve(load_config: Callable[[], Config], *, host: str = "127.0.0.1", port: i
         if not outcome.ok:
             out.problems(outcome.problems)
         out.info(describe(outcome, changed))
+        if getattr(out, "verbose", False) and outcome.report is not None:
+            out.info("  " + ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in outcome.report.stages.items()))
         if outcome.reload:
             server.reload_browsers()
         if outcome.ok and outcome.report is not None and outcome.report.deferred:

@@ -7,6 +7,7 @@ the same bytes; SOURCE_DATE_EPOCH gives the time of a feed without dated entries
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import os
 from xml.sax.saxutils import escape, quoteattr
 
@@ -42,15 +43,16 @@ def _stamp(date: dt.date | None, fallback: dt.datetime) -> str:
 def render(site, page) -> bytes:
     config = site.config
     base = config.base_url
+    arts = site.articles
     if page.ref:
         kind, slug = page.ref.split(":", 1)
         term = (site.cities if kind == "city" else site.professions)[slug]
-        indexes, title, alternate = term.articles, f"{config.title}: {term.name}", base + term.url
+        title, alternate = f"{config.title}: {term.name}", base + term.url
+        chosen = sorted((i for i in term.articles if not arts[i].draft),
+                        key=lambda i: (-(arts[i].modified or dt.date.min).toordinal(), site.article_urls[i]))
     else:
-        indexes, title, alternate = range(len(site.articles)), config.title, base
-    arts = site.articles
-    chosen = sorted((i for i in indexes if not arts[i].draft),
-                    key=lambda i: (-(arts[i].modified or dt.date.min).toordinal(), site.article_urls[i]))
+        title, alternate = config.title, base
+        chosen = list(itertools.islice((i for i in site.newest_first() if not arts[i].draft), config.feed_entries))
     chosen = chosen[: config.feed_entries]
     fallback = _fallback_time()
     dates = [arts[i].modified for i in chosen if arts[i].modified]
