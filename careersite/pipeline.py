@@ -612,5 +612,12 @@ def _parallel(fn: Callable, chunks: list, jobs: int, total: int) -> Iterable:
     if store is not None:
         store.close()  # never fork with an open SQLite connection (see MarkupStore._connection)
     context = multiprocessing.get_context("fork")
-    with context.Pool(min(jobs, len(chunks)), initializer=gc.enable) as pool:
-        yield from pool.imap_unordered(fn, chunks)
+    # Workers collect cycles (Jinja makes some), but must not scan what they inherit: a full
+    # collection walks every object of the parent (the model, the state: millions) and, by
+    # touching each, copies every memory page of it (copy-on-write). Frozen objects are skipped.
+    gc.freeze()
+    try:
+        with context.Pool(min(jobs, len(chunks)), initializer=gc.enable) as pool:
+            yield from pool.imap_unordered(fn, chunks)
+    finally:
+        gc.unfreeze()

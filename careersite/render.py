@@ -425,21 +425,32 @@ class Renderer:
         """
         site = self.site
         article = site.articles[index]
-        profession = site.professions[article.role_slug]
-        peers = [i for i in profession.articles if site.articles[i].salary.group == article.salary.group]
-        by_salary = sorted(peers, key=lambda i: (-site.articles[i].salary.mid, self._city_key(i)))
-        rank = by_salary.index(index) + 1
+        group = (article.role_slug, article.salary.group)
+        memo = self._memo.get(("peers", group))
+        if memo is None:  # shared by the profession's pages
+            peers = [i for i in site.professions[article.role_slug].articles
+                     if site.articles[i].salary.group == article.salary.group]
+            by_salary = sorted(peers, key=lambda i: (-site.articles[i].salary.mid, self._city_key(i)))
+            memo = self._memo[("peers", group)] = (peers, by_salary, {i: n for n, i in enumerate(by_salary, 1)})
+        peers, by_salary, rank_of = memo
+        rank = rank_of[index]
         if len(peers) < 2:
             return [], rank, len(peers)
-
-        def nearness(i: int) -> tuple:
-            other = site.articles[i]
-            same_region = bool(article.region) and _slug(other.region or "") == article_region
-            same_state = bool(article.state) and _slug(other.state or "") == article_state
-            return (i != index, not same_region, not same_state, self._city_key(i))
-
-        article_region, article_state = _slug(article.region or ""), _slug(article.state or "")
-        chosen = set(sorted(peers, key=nearness)[:COMPARE_LIMIT])
+        region = _slug(article.region) if article.region else None
+        state = _slug(article.state) if article.state else None
+        near = self._memo.get(("near", group, region, state))
+        if near is None:  # the same for every article of the profession in that region and state
+            def nearness(i: int) -> tuple:
+                other = site.articles[i]
+                same_region = region is not None and _slug(other.region or "") == region
+                same_state = state is not None and _slug(other.state or "") == state
+                return (not same_region, not same_state, self._city_key(i))
+            near = self._memo[("near", group, region, state)] = sorted(peers, key=nearness)
+        chosen = {index}  # its own city, then the nearest others
+        for i in near:
+            if len(chosen) >= COMPARE_LIMIT:
+                break
+            chosen.add(i)
         rows = []
         for i in by_salary:
             if i in chosen:
@@ -472,7 +483,8 @@ class Renderer:
         position, count = position_of[index], len(ordered)
         # ties go to the professions that follow this one in A–Z order (wrapping around), so that
         # a tag every article shares does not send every page to the same first few professions
-        best = heapq.nsmallest(RELATED_LIMIT, shared, key=lambda i: (-shared[i], (position_of[i] - position) % count))
+        best = [i for _, _, i in heapq.nsmallest(  # keys in tuples: compared in C, no Python call per entry
+            RELATED_LIMIT, [(-n, (position_of[i] - position) % count, i) for i, n in shared.items()])]
         if len(best) < RELATED_LIMIT:
             for step in range(1, count):
                 if len(best) >= RELATED_LIMIT:
