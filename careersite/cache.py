@@ -12,6 +12,8 @@ Layout of the cache folder (default ``.cache/careersite/``, safe to delete at an
     output file's page key, content hash, size, mtime). The head file names its chunks and
     is replaced atomically last; a missing, unreadable or foreign state only makes the next
     build a cold one.
+``templates/``
+    Compiled templates (Jinja's bytecode cache, checked against each template's source).
 ``lock``
     Held for the whole build, so two builds into one cache never race.
 

@@ -119,6 +119,11 @@ def build(config: Config, options: BuildOptions | None = None, state: State | No
                 raise BuildFailed([dataclasses.replace(p, severity="error") for p in report.warnings])
             return report
         clock("state")
+        scan = None
+        if not options.warm and not options.full:
+            # Stat every output file (to find damaged or deleted ones) in a child process while
+            # this one loads the state and builds the model (~0.15 s at 10,000 articles).
+            scan = _Background(scan_output, config.output_dir)
         if state is None or options.full:
             state = State() if options.full else load_state(config.cache_dir, config.output_dir)
         store = MarkupStore(config.cache_dir / "markup.sqlite3")
@@ -137,7 +142,8 @@ def build(config: Config, options: BuildOptions | None = None, state: State | No
             elif options.merge_from:
                 from_files = shards.collect(options.merge_from, site, pages, shards.fingerprint(site, theme))
             clock("render")
-            outputs = write_site(site, theme, env, pages, state, store, options, report, from_files)
+            outputs = write_site(site, theme, env, pages, state, store, options, report, from_files,
+                                 on_disk=scan.result() if scan is not None and state.outputs else None)
             clock("cache")
             new_state = State(parse_digest=_parse_digest(config), started_ns=started_ns, sources=read,
                               outputs=outputs)
@@ -152,6 +158,45 @@ def build(config: Config, options: BuildOptions | None = None, state: State | No
     clock(None)
     report.articles, report.pages, report.state = len(site.articles), len(outputs), new_state
     return report
+
+
+class _Background:
+    """``fn(*args)`` in a forked child process (in this one where fork() is missing); its
+    result is pickled back. For I/O-heavy work that should overlap the build's own."""
+
+    def __init__(self, fn: Callable, *args: Any):
+        self._fn, self._args = fn, args
+        self._conn = self._process = None
+        if "fork" in multiprocessing.get_all_start_methods():
+            context = multiprocessing.get_context("fork")
+            receive, send = context.Pipe(duplex=False)
+            self._process = context.Process(target=_background_main, args=(send, fn, args), daemon=True)
+            self._process.start()
+            send.close()
+            self._conn = receive
+
+    def result(self) -> Any:
+        if self._conn is None:
+            return self._fn(*self._args)
+        try:
+            ok, value = self._conn.recv()
+        except EOFError:  # the child died: do the work here
+            ok, value = True, self._fn(*self._args)
+        finally:
+            self._conn.close()
+            self._process.join()
+        if not ok:
+            raise value
+        return value
+
+
+def _background_main(conn, fn: Callable, args: tuple) -> None:
+    try:
+        outcome = (True, fn(*args))
+    except Exception as exc:
+        outcome = (False, exc)
+    conn.send(outcome)
+    conn.close()
 
 
 # --- the no-op fast path -------------------------------------------------------------------
@@ -461,16 +506,18 @@ def bundles(site: Site, store: MarkupStore, options: BuildOptions, pages: list[P
 
 def write_site(site: Site, theme: Theme, env: jinja2.Environment, pages: list[Page], state: State,
                store: MarkupStore, options: BuildOptions, report: BuildReport,
-               from_files: dict[str, Path] | None = None) -> dict[str, OutputFile]:
+               from_files: dict[str, Path] | None = None,
+               on_disk: dict[str, tuple[int, int]] | None = None) -> dict[str, OutputFile]:
     """Render what changed into a staging folder, then put it in place (see write.py).
 
-    ``from_files`` maps pages to files holding their bytes already (shards being merged).
+    ``from_files`` maps pages to files holding their bytes already (shards being merged);
+    ``on_disk`` is what :func:`scan_output` found in the output folder, if already known.
     """
     config = site.config
     output = config.output_dir
     if options.warm and state.outputs and not options.full:
         on_disk = {rel: (rec.size, rec.mtime_ns) for rel, rec in state.outputs.items()}
-    else:
+    elif on_disk is None:
         on_disk = scan_output(output) if state.outputs and not options.full else {}
     incremental = bool(on_disk)
     report.cold = not incremental

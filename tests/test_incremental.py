@@ -409,3 +409,39 @@ def test_warm_rebuild_updates_the_model_when_terms_and_names_stay(make_site, tmp
         shutil.copytree(site.root, cold, ignore=shutil.ignore_patterns("output", ".cache"))
         pipeline.build(load_config(cold / "config.yaml"))
         assert _files(site.output) == _files(cold / "output"), step
+
+
+def test_background_work_survives_a_dying_child_and_passes_errors_on():
+    from careersite.pipeline import _Background
+    parent = os.getpid()
+
+    def dies_in_child():
+        if os.getpid() != parent:
+            os._exit(3)
+        return "done here"
+
+    def fails():
+        raise ValueError("boom")
+
+    assert _Background(sorted, [3, 1, 2]).result() == [1, 2, 3]
+    assert _Background(dies_in_child).result() == "done here"
+    with pytest.raises(ValueError, match="boom"):
+        _Background(fails).result()
+
+
+def test_damaged_compiled_templates_are_compiled_again(make_site):
+    site = make_site({"bochum/a.md": article()})
+    assert site.build("-q") == 0
+    want = site.files()
+    compiled = list((site.root / ".cache" / "careersite" / "templates").iterdir())
+    assert compiled, "the compiled templates are cached"
+    from jinja2.bccache import bc_magic
+    for n, path in enumerate(compiled):  # a foreign file, a broken checksum, a cut-off entry
+        path.write_bytes([b"\x00garbage", bc_magic + b"\x80garbage", path.read_bytes()[:60]][n % 3])
+    from careersite import pipeline
+    pipeline._environments.clear()  # as in a new process: load the templates again
+    site.write("bochum/a.md", article() + "\nNeu.\n")
+    assert site.build("-q") == 0
+    site.write("bochum/a.md", article())
+    assert site.build("-q") == 0
+    assert site.files() == want
