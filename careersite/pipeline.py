@@ -17,6 +17,7 @@ import hashlib
 import json
 import multiprocessing
 import os
+import pickle
 import shutil
 import time
 import traceback
@@ -155,6 +156,8 @@ def build(config: Config, options: BuildOptions | None = None, state: State | No
                 store.prune({a.body_key for _, r in read.values() if r.article for a in [r.article]})
         finally:
             store.close()
+            if scan is not None:
+                scan.close()
     clock(None)
     report.articles, report.pages, report.state = len(site.articles), len(outputs), new_state
     return report
@@ -162,41 +165,57 @@ def build(config: Config, options: BuildOptions | None = None, state: State | No
 
 class _Background:
     """``fn(*args)`` in a forked child process (in this one where fork() is missing); its
-    result is pickled back. For I/O-heavy work that should overlap the build's own."""
+    result is pickled back. For I/O-heavy work that should overlap the build's own.
+
+    A bare fork(), not multiprocessing: serve's search update is a daemonic process, and
+    those may not start multiprocessing children.
+    """
 
     def __init__(self, fn: Callable, *args: Any):
         self._fn, self._args = fn, args
-        self._conn = self._process = None
-        if "fork" in multiprocessing.get_all_start_methods():
-            context = multiprocessing.get_context("fork")
-            receive, send = context.Pipe(duplex=False)
-            self._process = context.Process(target=_background_main, args=(send, fn, args), daemon=True)
-            self._process.start()
-            send.close()
-            self._conn = receive
+        self._pid = self._fd = None
+        if hasattr(os, "fork"):
+            read_fd, write_fd = os.pipe()
+            pid = os.fork()
+            if pid == 0:  # the child: never returns
+                code = 0
+                try:
+                    try:
+                        data = pickle.dumps((True, fn(*args)))
+                    except Exception as exc:
+                        data = pickle.dumps((False, exc))
+                    with os.fdopen(write_fd, "wb") as fh:
+                        fh.write(data)
+                except BaseException:
+                    code = 1
+                finally:
+                    os._exit(code)
+            os.close(write_fd)
+            self._pid, self._fd = pid, read_fd
 
     def result(self) -> Any:
-        if self._conn is None:
+        if self._fd is None:
             return self._fn(*self._args)
+        fd, self._fd = self._fd, None
         try:
-            ok, value = self._conn.recv()
-        except EOFError:  # the child died: do the work here
-            ok, value = True, self._fn(*self._args)
+            with os.fdopen(fd, "rb") as fh:
+                data = fh.read()
         finally:
-            self._conn.close()
-            self._process.join()
+            os.waitpid(self._pid, 0)
+        try:
+            ok, value = pickle.loads(data)
+        except Exception:  # the child died: do the work here
+            ok, value = True, self._fn(*self._args)
         if not ok:
             raise value
         return value
 
-
-def _background_main(conn, fn: Callable, args: tuple) -> None:
-    try:
-        outcome = (True, fn(*args))
-    except Exception as exc:
-        outcome = (False, exc)
-    conn.send(outcome)
-    conn.close()
+    def close(self) -> None:
+        """Stop waiting for a result not asked for (a build that failed first); reap the child."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+            os.waitpid(self._pid, 0)
 
 
 # --- the no-op fast path -------------------------------------------------------------------
@@ -434,7 +453,7 @@ def _read_chunk(sources: Sequence[Source]) -> list[tuple[Source, ReadResult]]:
 
 # --- rendering and writing ----------------------------------------------------------------
 
-_environments: dict[tuple[str, str], jinja2.Environment] = {}
+_environments: dict[tuple[str, ...], jinja2.Environment] = {}
 
 
 def environment(config: Config, theme: Theme) -> tuple[jinja2.Environment, list[Problem]]:
@@ -444,7 +463,8 @@ def environment(config: Config, theme: Theme) -> tuple[jinja2.Environment, list[
     are inherited by forked workers. The environment is kept while config and templates are
     unchanged, so serve's rebuilds do not compile again.
     """
-    key = (config.digest(), theme.digest)
+    # the folders too: the digests ignore where the templates and the cache are
+    key = (config.digest(), theme.digest, str(config.templates_dir.resolve()), str(config.cache_dir.resolve()))
     if key in _environments:
         return _environments[key], []
     env = make_environment(config)

@@ -445,3 +445,14 @@ def test_damaged_compiled_templates_are_compiled_again(make_site):
     site.write("bochum/a.md", article())
     assert site.build("-q") == 0
     assert site.files() == want
+
+
+def test_a_failed_build_leaves_no_child_process_behind(make_site):
+    import subprocess
+    site = make_site({"bochum/a.md": article()})
+    assert site.build("-q") == 0
+    site.write("bochum/a.md", "---\nrole: [kaputt\n---\n")
+    assert site.build("-q") == 1
+    children = subprocess.run(["ps", "--ppid", str(os.getpid()), "-o", "pid=,stat="], capture_output=True,
+                              text=True).stdout.split("\n")
+    assert not [c for c in children if c.strip().endswith("Z")], children  # no zombie scanner
