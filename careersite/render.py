@@ -574,14 +574,15 @@ class Renderer:
                 "city": self.site.cities[a.city_slug].name,
                 "url": self.site.article_urls[index], "salary": a.salary, "summary": a.summary,
                 "date": a.date, "modified": a.modified, "draft": a.draft,
-                "role_url": self.site.professions[a.role_slug].url}
+                "role_url": self.site.professions[a.role_slug].url, "current": False}
 
     def _peer_card(self, index: int) -> dict[str, Any]:
         """The part of a card that article pages may show of *other* articles (see Article.peer)."""
         a = self.site.articles[index]
         return {"index": index, "role": self.site.professions[a.role_slug].name,
                 "city": self.site.cities[a.city_slug].name, "url": self.site.article_urls[index],
-                "salary": a.salary, "draft": a.draft, "role_url": self.site.professions[a.role_slug].url}
+                "salary": a.salary, "draft": a.draft, "role_url": self.site.professions[a.role_slug].url,
+                "current": False}
 
     def _sorted_cards(self, term: Term, peer: bool = False) -> list[dict[str, Any]]:
         """A city's articles by profession, a profession's by city (A–Z), memoised per term.

@@ -317,6 +317,7 @@ def _currency_layout(currency: str, locale: str) -> tuple[str, bool]:
     return get_currency_symbol(currency, locale), pattern.index("¤") < pattern.index("#")
 
 
+@lru_cache(maxsize=16384)
 def format_money(amount: Decimal, currency: str, locale: str) -> str:
     """``3.300 €`` with a no-break space, in the locale's order of symbol and number."""
     symbol, before = _currency_layout(currency, locale)
@@ -324,6 +325,7 @@ def format_money(amount: Decimal, currency: str, locale: str) -> str:
     return f"{symbol}\u00a0{number}" if before else f"{number}\u00a0{symbol}"
 
 
+@lru_cache(maxsize=16384)
 def format_range(low: Decimal, high: Decimal, currency: str, locale: str) -> str:
     """``3.300–3.800 €``: an en dash without spaces, the currency once."""
     if low == high:
