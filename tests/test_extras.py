@@ -197,3 +197,13 @@ def test_sitemap_count_matches_its_entries(make_site):
                            config)
         assert sitemap.count(built) == len(sitemap.entries(built))
         store.close()
+
+
+@pytest.mark.parametrize("text", ["", "plain", "a & b < c > d", 'say "hi"', "it's", "both \" and '",
+                                  "tab\tnew\nline\rcr", "&amp; already", "Ärztin – 3.300 €"])
+def test_xml_escaping_matches_the_standard_library(text):
+    from xml.sax import saxutils
+
+    from careersite.extras import xml
+    assert xml.escape(text) == saxutils.escape(text)
+    assert xml.quoteattr(text) == saxutils.quoteattr(text)

@@ -9,7 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import os
-from xml.sax.saxutils import escape, quoteattr
+
+from .xml import escape, quoteattr
 
 KINDS = ("feed",)
 SITE_FEED = "feed.xml"

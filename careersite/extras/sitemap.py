@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from xml.sax.saxutils import escape
+
+from .xml import escape
 
 KINDS = ("sitemap", "sitemap-index", "robots")
 MAX_URLS = 50_000  # per sitemap file, from the sitemaps protocol
