@@ -166,6 +166,11 @@ class _FastInline(InlineProcessor):
         return data
 
 
+def is_source_link(value: str) -> bool:
+    """True for a link target written as another article's source file (``../essen/koch.md#x``)."""
+    return ".md" in value and (_safe_url(value) or "").startswith(SOURCE_LINK)
+
+
 def _new_instance(raw_html: bool, fast: bool = True) -> markdown.Markdown:
     md = markdown.Markdown(
         extensions=[*EXTENSIONS, TocExtension(slugify=lambda text, sep: slugify(text) or "abschnitt",

@@ -109,10 +109,11 @@ def _term_digests(term: Term, cards: list[str], peers: list[str]) -> tuple[str, 
     return (_hash(*head, [cards[i] for i in term.articles]), _hash(*head, [peers[i] for i in term.articles]))
 
 
-def _sitemap_digest(articles, urls, groups: list[dict[str, Term]]) -> str:
-    """The sitemap lists hubs (with pages from the number of their entries) and articles, with dates."""
+def _sitemap_digest(articles, urls, terms: list[dict[str, Term]]) -> str:
+    """The sitemap lists hubs (with pages from the number of their entries; dates from their
+    articles) and articles, with dates."""
     return _hash(urls, [str(a.modified) for a in articles], [a.draft for a in articles],
-                 [(t.url, t.children) for terms in groups for t in terms.values()])
+                 [(t.url, t.articles, t.children) for group in terms for t in group.values()])
 
 
 def _group_digest(name: str, parent: str | None, cities: list[Term]) -> str:
@@ -151,7 +152,8 @@ def update_articles(site: Site, changes: dict[int, Article]
     cards, peers = _digests(articles, site.article_urls)
     sitemap_digest = site.sitemap_digest  # the same inputs unless a date changed (drafts and terms do not)
     if any(new.modified != site.articles[i].modified for i, new in changes.items()):
-        sitemap_digest = _sitemap_digest(articles, site.article_urls, [site.regions, site.states])
+        sitemap_digest = _sitemap_digest(articles, site.article_urls,
+                                         [site.cities, site.professions, site.regions, site.states])
     cities, professions = dict(site.cities), dict(site.professions)
     for kind, slug in touched:
         terms = cities if kind == "city" else professions
@@ -275,6 +277,6 @@ def build_site(articles: Iterable[Article], config: Config, shown=lambda source:
     by_source = {a.source: i for i, a in enumerate(ordered)}
     site = Site(config, tuple(ordered), article_urls, article_digests, cities, professions, regions, states,
                 by_source, digest=_hash(card_digests),
-                sitemap_digest=_sitemap_digest(ordered, article_urls, [regions, states]),
+                sitemap_digest=_sitemap_digest(ordered, article_urls, [cities, professions, regions, states]),
                 warnings=tuple(warnings), problems=tuple(problems))
     return site

@@ -43,7 +43,7 @@ from .cache import (
 from .config import Config
 from .content import Article, ReadResult, Source, discover, read_article
 from .errors import BuildFailed, Problem
-from .extras import search
+from .extras import feeds, search
 from .model import Site, build_site, update_articles
 from .render import Page, Renderer, Theme, make_environment, plan, replan
 from .write import (
@@ -234,6 +234,7 @@ def _signature_path(config: Config) -> Path:
 def _inputs_hash(config: Config, sources: list[Source], theme: Theme) -> str:
     # also what the cache's format depends on, so the first build after an upgrade rewrites it
     tools = f"{STATE_FORMAT}|{record_schema()}|{search.pagefind_binary(config)[1] if config.search else ''}"
+    tools += f"|{feeds.source_date_epoch()}"  # the time of undated feed entries
     h = hashlib.sha256(f"{__version__}|{_parse_digest(config)}|{config.digest()}|{theme.digest}|{tools}".encode())
     h.update("".join(f"{s.relpath}\0{s.mtime_ns}\0{s.size}\0{s.inode}\n" for s in sources).encode())
     return h.hexdigest()

@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import heapq
+import html as htmllib
 import os
 import unicodedata
 from collections.abc import Callable
@@ -183,14 +184,18 @@ def _deps(site: Site, kind: str, ref: str, names: _Names) -> tuple:
         index = int(ref)
         article = site.articles[index]
         city, profession = site.cities[article.city_slug], site.professions[article.role_slug]
+        # where its links to other articles' source files point now (they may move or go)
+        linked = [source_index(site, article, link) for link in article.links if markup.is_source_link(link)]
         return (site.article_digests[index], city.peer_digest, profession.peer_digest,
-                names[("city", city.slug)], names[("profession", profession.slug)])
+                names[("city", city.slug)], names[("profession", profession.slug)],
+                tuple(site.article_urls[i] if i is not None else None for i in linked))
     if kind in ("city", "profession", "region", "state"):
         term = getattr(site, _TERMS[kind])[ref]
-        return (term.digest, names[(kind, ref)])
-    if kind == "feed" and ref:  # a city's or profession's feed shows only that term's cards
+        return (term.digest, names[(kind, ref)], _group_names(site, term))
+    if kind == "feed":  # a city's or profession's feed shows only that term's cards
         term_kind, _, slug = ref.partition(":")
-        return (getattr(site, _TERMS[term_kind])[slug].digest,)
+        # undated entries get the time of SOURCE_DATE_EPOCH
+        return (getattr(site, _TERMS[term_kind])[slug].digest if ref else site.digest, feeds.source_date_epoch())
     if kind in ("404", "robots"):
         return ()
     if kind in ("sitemap", "sitemap-index"):
@@ -199,6 +204,21 @@ def _deps(site: Site, kind: str, ref: str, names: _Names) -> tuple:
 
 
 _TERMS = {"city": "cities", "profession": "professions", "region": "regions", "state": "states"}
+
+
+def _group_names(site: Site, term: Term) -> tuple:
+    """The names of the regions and states a hub links to. Each is spelled as the model chose
+    across all cities, so the hub's own digest does not cover it."""
+    if term.kind == "city":
+        region, state = site.regions.get(term.parent or ""), site.states.get(term.state or "")
+        return (region.name if region else None, state.name if state else None)
+    if term.kind == "region":
+        state = site.states.get(term.parent or "")
+        return (state.name if state else None,)
+    if term.kind == "state":
+        slugs = {site.cities[c].parent for c in term.children if site.cities[c].parent}
+        return tuple(sorted((slug, site.regions[slug].name) for slug in slugs))
+    return ()
 
 
 def replan(site: Site, theme: Theme, pages: list[Page], articles: set[int], terms: set[tuple[str, str]],
@@ -668,15 +688,22 @@ class Renderer:
     def _source_link(self, page: Page, article) -> Callable[[str], str]:
         site = self.site
 
-        def resolve(target: str) -> str:
-            path, _, fragment = target.partition("#")
-            source = os.path.normpath(os.path.join(os.path.dirname(article.source), path)).replace(os.sep, "/")
-            index = site.by_source.get(source)
+        def resolve(target: str) -> str:  # ``target`` as it stands in the HTML (escaped)
+            _, _, fragment = target.partition("#")
+            index = source_index(site, article, htmllib.unescape(target))
             if index is None:
                 return target  # reported by ``check``; keep the author's link
             url = relative_url(page.relpath, site.article_urls[index])
             return url + ("#" + fragment if fragment else "")
         return resolve
+
+
+def source_index(site: Site, article, target: str) -> int | None:
+    """The article that a link to a source file (``../essen/koch.md#aufgaben``) in ``article``
+    points to, or None."""
+    path = target.partition("#")[0]
+    source = os.path.normpath(os.path.join(os.path.dirname(article.source), path)).replace(os.sep, "/")
+    return site.by_source.get(source)
 
 
 _slug = functools.lru_cache(maxsize=4096)(slugify)  # region and state names repeat on every article

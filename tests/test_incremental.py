@@ -456,3 +456,63 @@ def test_a_failed_build_leaves_no_child_process_behind(make_site):
     children = subprocess.run(["ps", "--ppid", str(os.getpid()), "-o", "pid=,stat="], capture_output=True,
                               text=True).stdout.split("\n")
     assert not [c for c in children if c.strip().endswith("Z")], children  # no zombie scanner
+
+
+
+# --- dependencies found by review: each case failed before its fix -------------------------
+
+def _cold_diff(site, tmp_path, name):
+    from careersite import pipeline
+    from careersite.config import load_config
+    cold = tmp_path / name
+    shutil.copytree(site.root, cold, ignore=shutil.ignore_patterns("output", ".cache"))
+    pipeline.build(load_config(cold / "config.yaml"))
+    got, want = _files(site.output), _files(cold / "output")
+    return sorted(k for k in got.keys() | want.keys() if got.get(k) != want.get(k))
+
+
+@pytest.mark.parametrize("change", [
+    article("Köchin", "Essen"),  # the linked article moves
+    article("Koch", "Essen").replace("---\n", "---\ndraft: true\n", 1),  # ... becomes a draft
+    None,  # ... is deleted
+])
+def test_links_to_other_articles_follow_them(make_site, tmp_path, change):
+    site = make_site({"bochum/a.md": article(body="Siehe [Koch](../essen/b.md#gehalt).\n"),
+                      "essen/b.md": article("Koch", "Essen")})
+    assert site.build("-q") == 0
+    if change is None:
+        (site.content / "essen/b.md").unlink()
+    else:
+        site.write("essen/b.md", change)
+    site.build("-q")
+    assert _cold_diff(site, tmp_path, "cold") == []
+
+
+@pytest.mark.parametrize("field", ["state", "region"])
+def test_hubs_follow_region_and_state_names_chosen_from_other_cities(make_site, tmp_path, field):
+    site = make_site({"bochum/a.md": article(), "essen/b.md": article("Koch", "Essen", **{
+        field: "nordrhein-westfalen" if field == "state" else "ruhrgebiet"})})
+    assert site.build("-q") == 0
+    site.write("essen/b.md", article("Koch", "Essen"))
+    assert site.build("-q") == 0
+    assert _cold_diff(site, tmp_path, "cold") == []
+
+
+def test_sitemap_follows_terms_behind_an_unchanged_article_url(make_site, tmp_path):
+    site = make_site({"x.md": article("A B", "C", region="", state=""), "y.md": article("Koch", "Essen")},
+                     config='urls:\n  article: "{city}-{role}.html"\n')
+    assert site.build("-q") == 0
+    site.write("x.md", article("B", "C A", region="", state=""))  # same URL c-a-b.html, other terms
+    assert site.build("-q") == 0
+    assert _cold_diff(site, tmp_path, "cold") == []
+
+
+def test_feeds_follow_source_date_epoch(make_site, tmp_path, monkeypatch):
+    undated = "\n".join(line for line in article().splitlines() if not line.startswith("date:")) + "\n"
+    site = make_site({"bochum/a.md": undated})
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    assert site.build("-q") == 0
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1800000000")
+    assert site.build("-q") == 0
+    assert b"2027-01-15" in (site.output / "feed.xml").read_bytes()
+    assert _cold_diff(site, tmp_path, "cold") == []

@@ -29,8 +29,13 @@ def files(site) -> list[tuple[str, str, str]]:
     return out
 
 
+def source_date_epoch() -> str:
+    """SOURCE_DATE_EPOCH as set (feeds depend on it; page keys include it)."""
+    return os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+
+
 def _fallback_time() -> dt.datetime:
-    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    epoch = source_date_epoch()
     seconds = int(epoch) if epoch.isdigit() else 0
     return dt.datetime.fromtimestamp(seconds, dt.UTC)
 
