@@ -135,9 +135,14 @@ def _construct(loader, node, path: Path, marks, duplicates, first_line: int) -> 
     return _scalar(loader, node, first_line)
 
 
+_STR = "tag:yaml.org,2002:str"
+
+
 def _scalar(loader, node, first_line: int) -> Any:
     if not isinstance(node, yaml.ScalarNode):
         raise YamlProblem(*_position(node, first_line), "a key must be plain text, not a list or mapping")
+    if node.tag == _STR:
+        return node.value  # what the safe constructor returns for text, without its bookkeeping
     try:
         return loader.construct_object(node, deep=True)
     except (ValueError, OverflowError) as exc:
