@@ -152,6 +152,10 @@ _TRICKY = [
     "Viele ***gemischte*** _*Marker*_ **_hier_** *a **b** c* __a *b* c__",
     "> Zitat mit *Betonung*\n> und [Link](https://example.org)",
     "Text  \n  \n  Leerzeichen   überall  ",
+    "## Gehalt  in   Essen \n\n## Gehalt in Essen\n\n### Gehalt in Essen\n\n## Gehalt in Essen_1\n\n## Gehalt in Essen",
+    "# Ärzte und Straße\n\n## 123\n\n## ...\n\n##\n\n#### Tief\n\n## Ärzte > Pflege\n\n## A 'quote' \"x\"",
+    "## Aufgaben\n\n[TOC]\n\n## Gehalt",
+    "Setext\n======\n\nZweite\n------\n\n## Dritte ##",
 ]
 
 
@@ -163,11 +167,13 @@ def _random_markdown(rng) -> str:
 
 
 @pytest.mark.parametrize("raw_html", [False, True])
-def test_fast_inline_processor_equals_stock_python_markdown(raw_html):
+def test_fast_processors_equal_stock_python_markdown(raw_html):
     import random
     fast, stock = markup._new_instance(raw_html), markup._new_instance(raw_html, fast=False)
     assert type(fast.treeprocessors["inline"]).__name__ == "_FastInline"
     assert type(stock.treeprocessors["inline"]).__name__ == "InlineProcessor"
+    assert type(fast.treeprocessors["toc"]).__name__ == "_FastToc"
+    assert type(stock.treeprocessors["toc"]).__name__ == "TocTreeprocessor"
     rng = random.Random(20261124)
     samples = _TRICKY + [_random_markdown(rng) for _ in range(3000)]
     samples += [p.read_text(encoding="utf-8").split("\n---\n", 1)[1] for p in (ROOT / "content").rglob("*.md")]
