@@ -590,19 +590,25 @@ class Renderer:
 
     def _card(self, index: int) -> dict[str, Any]:
         a = self.site.articles[index]
-        return {"index": index, "title": a.title, "role": self.site.professions[a.role_slug].name,
-                "city": self.site.cities[a.city_slug].name,
-                "url": self.site.article_urls[index], "salary": a.salary, "summary": a.summary,
-                "date": a.date, "modified": a.modified, "draft": a.draft,
-                "role_url": self.site.professions[a.role_slug].url, "current": False}
+        return {"index": index, "title": a.title, "summary": a.summary, "date": a.date, "modified": a.modified,
+                **self._peer_card(index)}
 
     def _peer_card(self, index: int) -> dict[str, Any]:
-        """The part of a card that article pages may show of *other* articles (see Article.peer)."""
-        a = self.site.articles[index]
-        return {"index": index, "role": self.site.professions[a.role_slug].name,
+        """The part of a card that article pages may show of *other* articles (see Article.peer),
+        with its salary as the tables show it (formatted here once, not by filters in every row)."""
+        key = ("peer", index)
+        card = self._memo.get(key)
+        if card is None:
+            a, locale = self.site.articles[index], self.config.locale
+            s = a.salary
+            card = self._memo[key] = {
+                "index": index, "role": self.site.professions[a.role_slug].name,
                 "city": self.site.cities[a.city_slug].name, "url": self.site.article_urls[index],
-                "salary": a.salary, "draft": a.draft, "role_url": self.site.professions[a.role_slug].url,
-                "current": False}
+                "salary": s, "draft": a.draft, "role_url": self.site.professions[a.role_slug].url,
+                "current": False, "range_text": format_range(s.min, s.max, s.currency, locale),
+                "median_text": format_money(s.mid, s.currency, locale),
+                "level_texts": [(lv.label, format_range(lv.min, lv.max, s.currency, locale)) for lv in s.levels]}
+        return card
 
     def _sorted_cards(self, term: Term, peer: bool = False) -> list[dict[str, Any]]:
         """A city's articles by profession, a profession's by city (A–Z), memoised per term.
