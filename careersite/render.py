@@ -15,8 +15,10 @@ import functools
 import hashlib
 import heapq
 import html as htmllib
+import itertools
 import os
 import unicodedata
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -493,11 +495,9 @@ class Renderer:
                 for tag in site.articles[i].tags:
                     tagged.setdefault(tag.casefold(), []).append(i)
             self._memo[("tags", city.slug)] = tagged
-        shared: dict[int, int] = {}
-        for tag in {t.casefold() for t in article.tags}:
-            for i in tagged.get(tag, ()):
-                if i != index:
-                    shared[i] = shared.get(i, 0) + 1
+        tags = {t.casefold() for t in article.tags}
+        shared = Counter(itertools.chain.from_iterable(tagged.get(tag, ()) for tag in tags))  # counted in C
+        shared.pop(index, None)
         ordered = self._sorted_cards(city, peer=True)
         position_of = self._memo[("position", "city", city.slug)]  # A–Z place of each of the city's articles
         position, count = position_of[index], len(ordered)
