@@ -10,7 +10,7 @@ YAML's float 3.3; the raw text lets us say "write 3300").
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -22,8 +22,7 @@ except AttributeError:  # pragma: no cover - depends on the PyYAML build
 Path = tuple[str | int, ...]  # a value's address, e.g. ("salary", "levels", 0, "min")
 
 
-@dataclass(frozen=True, slots=True)
-class Mark:
+class Mark(NamedTuple):  # a tuple: ~40 per article, made in C (a frozen dataclass costs 1 µs each)
     line: int  # 1-based, in the file
     column: int  # 1-based
     raw: str | None = None  # the scalar's source text, for scalars
