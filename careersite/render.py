@@ -132,7 +132,7 @@ def plan(site: Site, theme: Theme) -> tuple[list[Page], list[Problem]]:
                                     "or change the URL patterns in config.yaml"))
             return
         owners[folded] = (origin or kind, source)
-        pages.append(Page(relpath, kind, ref, number, _hash(base, kind, relpath, ref, number, deps)))
+        pages.append(Page(relpath, kind, ref, number, _page_key(base, kind, relpath, ref, number, deps)))
 
     size = config.hub_page_size
     names = _Names(site)
@@ -162,6 +162,12 @@ def plan(site: Site, theme: Theme) -> tuple[list[Page], list[Problem]]:
     for relpath, kind, ref in [*sitemap.files(site), *feeds.files(site)]:
         add(relpath, kind, ref=ref, deps=_deps(site, kind, ref, names), origin=f"the {kind}")
     return pages, problems
+
+
+def _page_key(base: str, kind: str, relpath: str, ref: str, number: int, deps: tuple) -> str:
+    # An article page's ref is its index in the model, which moves whenever an article is
+    # added or removed before it; its path and its article's digest identify it instead.
+    return _hash(base, kind, relpath, "" if kind == "article" else ref, number, deps)
 
 
 class _Names(dict):
@@ -250,7 +256,7 @@ def replan(site: Site, theme: Theme, pages: list[Page], articles: set[int], term
         if hit:
             deps = _deps(site, kind, ref, names)
             out[n] = Page(page.relpath, kind, ref, page.number,
-                          _hash(base, kind, page.relpath, ref, page.number, deps))
+                          _page_key(base, kind, page.relpath, ref, page.number, deps))
     return out
 
 

@@ -516,3 +516,23 @@ def test_feeds_follow_source_date_epoch(make_site, tmp_path, monkeypatch):
     assert site.build("-q") == 0
     assert b"2027-01-15" in (site.output / "feed.xml").read_bytes()
     assert _cold_diff(site, tmp_path, "cold") == []
+
+
+def test_adding_an_article_re_renders_only_what_lists_it(make_site, monkeypatch):
+    """An article's index in the model moves when one is added before it; its page key must not."""
+    from careersite.config import load_config
+    from careersite.pipeline import build
+    from careersite.render import Renderer
+    rendered: list[str] = []
+    original = Renderer.render
+    monkeypatch.setattr(Renderer, "render", lambda self, page: rendered.append(page.relpath) or original(self, page))
+    site = make_site({"essen/a.md": article("Koch", "Essen"), "muenster/a.md": article("Koch", "Münster"),
+                      "muenster/b.md": article("Bäcker", "Münster")})
+    config = load_config(site.root / "config.yaml")
+    build(config)
+    rendered.clear()
+    site.write("bochum/a.md", article("Straßenbauer", "Bochum"))  # sorts first: every index moves
+    build(config)
+    assert "bochum/strassenbauer/index.html" in rendered
+    assert "muenster/baecker/index.html" not in rendered  # another city and profession
+    assert "essen/koch/index.html" not in rendered
