@@ -204,6 +204,12 @@ class MarkupStore:
                     conn.execute("DELETE FROM markup")
                     conn.execute("UPDATE meta SET value=? WHERE name='schema'", (MARKUP_SCHEMA,))
                 return conn
+            except sqlite3.OperationalError:
+                # busy or locked (OperationalError is a DatabaseError too): never a reason to
+                # delete the file another process has open (that corrupts its connection)
+                if attempt == 2:
+                    raise
+                time.sleep(0.2)
             except sqlite3.DatabaseError:
                 if attempt == 2:
                     raise
@@ -212,6 +218,11 @@ class MarkupStore:
                     with contextlib.suppress(OSError):
                         os.unlink(str(self.path) + suffix)
         raise AssertionError("unreachable")
+
+    def prepare(self) -> None:
+        """Create, check or repair the database now, in this process: done before worker
+        processes start, so that they never race to create (or remove) a fresh file."""
+        self._connection()
 
     def info(self, key: str) -> markup.Markup | None:
         """Everything but the HTML (cheap), or None when not cached."""

@@ -678,6 +678,7 @@ def _parallel(fn: Callable, chunks: list, jobs: int, total: int) -> Iterable:
         return
     store = _worker.get("store")
     if store is not None:
+        store.prepare()  # workers find the database made (two workers creating it raced)
         store.close()  # never fork with an open SQLite connection (see MarkupStore._connection)
     context = multiprocessing.get_context("fork")
     # Workers collect cycles (Jinja makes some), but must not scan what they inherit: a full
