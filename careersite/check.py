@@ -24,7 +24,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 from .cache import MarkupStore, load_state
 from .config import Config
-from .content import Article, discover
+from .content import Article, discover, linked_source
 from .errors import BuildFailed, Problem, did_you_mean
 from .extras import search
 from .markup import SAFE_SCHEMES
@@ -164,7 +164,7 @@ class LinkChecker:
         return None
 
     def _source_target(self, article: Article, link: str, path: str, fragment: str) -> _Target | tuple[str, str]:
-        source = posixpath.normpath(posixpath.join(posixpath.dirname(article.source), path))
+        source = linked_source(article.source, path)
         target = self.by_source.get(source)
         if target is None:
             here = posixpath.dirname(article.source) or "."

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import posixpath
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -67,19 +68,20 @@ class Article(NamedTuple):
 
     def card(self) -> tuple:
         """What lists and hubs show of an article; a change here re-renders the pages that list it."""
-        s = self.salary
-        levels = tuple((lv.label, str(lv.min), str(lv.max)) for lv in s.levels)
-        return (self.title, self.role, self.city, self.region, self.state, s.currency, s.period, str(s.min),
-                str(s.max), levels, self.summary, str(self.date), str(self.updated), self.draft, self.tags)
+        return (self.title, self.role, self.city, self.region, self.state, *self._salary_fields(), self.summary,
+                str(self.date), str(self.updated), self.draft, self.tags)
 
     def peer(self) -> tuple:
         """What the article pages of its city and profession show of it or choose it by (the
         comparison and related lists: salary, draft badge, region and state for nearness, tags).
         Its title, summary and dates are not among them: editing those re-renders the hubs,
         not every article page of the city."""
+        return (self.region, self.state, *self._salary_fields(), self.draft, self.tags)
+
+    def _salary_fields(self) -> tuple:
         s = self.salary
         levels = tuple((lv.label, str(lv.min), str(lv.max)) for lv in s.levels)
-        return (self.region, self.state, s.currency, s.period, str(s.min), str(s.max), levels, self.draft, self.tags)
+        return (s.currency, s.period, str(s.min), str(s.max), levels)
 
     @property
     def modified(self) -> dt.date | None:
@@ -110,6 +112,11 @@ def discover(content_dir: Path) -> list[Source]:
     if content_dir.is_dir():
         walk(str(content_dir), "")
     return found
+
+
+def linked_source(source: str, path: str) -> str:
+    """The content file a link written in ``source`` as ``path`` (``../essen/koch.md``) names."""
+    return posixpath.normpath(posixpath.join(posixpath.dirname(source), path))
 
 
 class ReadResult(NamedTuple):

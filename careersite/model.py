@@ -62,24 +62,26 @@ class Site:
     sitemap_digest: str  # of what the sitemap shows: every article's URL, last change and draft flag
     warnings: tuple[Problem, ...] = ()
     problems: tuple[Problem, ...] = ()
-    stats_cache: dict = field(default_factory=dict, compare=False, repr=False)
+    memo: dict = field(default_factory=dict, compare=False, repr=False)  # stats and orders, computed once
+
+    def newest_key(self, index: int) -> tuple:
+        """Sort key of an article: last change, newest first; ties by URL."""
+        return (-(self.articles[index].modified or _MIN_DATE).toordinal(), self.article_urls[index])
 
     def newest_first(self) -> list[int]:
-        """Article indexes by last change, newest first (ties by URL), memoised: the start page
-        and the site-wide feed take their first entries."""
+        """Every article index by :meth:`newest_key`, memoised: the start page and the site-wide
+        feed take their first entries."""
         key = ("newest_first",)
-        if key not in self.stats_cache:
-            arts, urls = self.articles, self.article_urls
-            self.stats_cache[key] = sorted(range(len(arts)), key=lambda i: (
-                -(arts[i].modified or _MIN_DATE).toordinal(), urls[i]))
-        return self.stats_cache[key]
+        if key not in self.memo:
+            self.memo[key] = sorted(range(len(self.articles)), key=self.newest_key)
+        return self.memo[key]
 
     def stats(self, term: Term) -> list[Stats]:
         """Salary statistics of a term's articles (memoised)."""
         key = (term.kind, term.slug)
-        if key not in self.stats_cache:
-            self.stats_cache[key] = statistics(self.articles[i].salary for i in term.articles)
-        return self.stats_cache[key]
+        if key not in self.memo:
+            self.memo[key] = statistics(self.articles[i].salary for i in term.articles)
+        return self.memo[key]
 
 
 def _display(path) -> str:
@@ -169,7 +171,7 @@ def update_articles(site: Site, changes: dict[int, Article]
     site = dataclasses.replace(site, articles=tuple(articles), article_digests=tuple(digests), cities=cities,
                                professions=professions, regions=groups["region"], states=groups["state"],
                                digest=_hash(cards), sitemap_digest=sitemap_digest,
-                               stats_cache={})
+                               memo={})
     return site, touched, peers_touched, True
 
 

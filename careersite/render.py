@@ -32,6 +32,7 @@ from markupsafe import Markup
 
 from . import __version__, charts, markup
 from .config import Config
+from .content import linked_source
 from .errors import Problem
 from .extras import feeds, sitemap, structured_data
 from .model import RESERVED, Site, Term
@@ -713,9 +714,7 @@ class Renderer:
 def source_index(site: Site, article, target: str) -> int | None:
     """The article that a link to a source file (``../essen/koch.md#aufgaben``) in ``article``
     points to, or None."""
-    path = target.partition("#")[0]
-    source = os.path.normpath(os.path.join(os.path.dirname(article.source), path)).replace(os.sep, "/")
-    return site.by_source.get(source)
+    return site.by_source.get(linked_source(article.source, target.partition("#")[0]))
 
 
 _slug = functools.lru_cache(maxsize=4096)(slugify)  # region and state names repeat on every article

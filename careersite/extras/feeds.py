@@ -54,8 +54,7 @@ def render(site, page) -> bytes:
         kind, slug = page.ref.split(":", 1)
         term = (site.cities if kind == "city" else site.professions)[slug]
         title, alternate = f"{config.title}: {term.name}", base + term.url
-        chosen = sorted((i for i in term.articles if not arts[i].draft),
-                        key=lambda i: (-(arts[i].modified or dt.date.min).toordinal(), site.article_urls[i]))
+        chosen = sorted((i for i in term.articles if not arts[i].draft), key=site.newest_key)
     else:
         title, alternate = config.title, base
         chosen = list(itertools.islice((i for i in site.newest_first() if not arts[i].draft), config.feed_entries))
