@@ -13,6 +13,7 @@ written, removed, skipped, time per stage), and a failed command appends its pro
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 import time
@@ -316,6 +317,10 @@ def cmd_build(args: argparse.Namespace, out: Output) -> int:
     config = load(args)
     options = BuildOptions(jobs=args.jobs, full=args.full, progress=out.progress, log=out.info,
                            shard=args.shard, merge_from=tuple(getattr(args, "shards", ())), strict=args.strict)
+    # A one-shot build: no cyclic garbage collection in this process at all (the build pauses
+    # it anyway; turning it back on at the end made the first collection walk every object
+    # the build made: 80 ms for one edit at 10,000 articles). run() exits without clean-up.
+    gc.disable()
     report = build(config, options)  # with --strict, warnings fail the build before anything is written
     if report.warnings:
         out.problems(report.warnings)
