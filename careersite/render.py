@@ -11,9 +11,9 @@ cards; site-wide pages read the site digest.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import hashlib
-import heapq
 import html as htmllib
 import itertools
 import os
@@ -27,6 +27,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import jinja2
+import markupsafe
 from babel.dates import format_date
 from markupsafe import Markup
 
@@ -467,19 +468,21 @@ class Renderer:
             return [], rank, len(peers)
         region = _slug(article.region) if article.region else None
         state = _slug(article.state) if article.state else None
-        near = self._memo.get(("near", group, region, state))
-        if near is None:  # the same for every article of the profession in that region and state
-            def nearness(i: int) -> tuple:
-                other = site.articles[i]
-                same_region = region is not None and _slug(other.region or "") == region
-                same_state = state is not None and _slug(other.state or "") == state
-                return (not same_region, not same_state, self._city_key(i))
-            near = self._memo[("near", group, region, state)] = sorted(peers, key=nearness)
-        chosen = {index}  # its own city, then the nearest others
-        for i in near:
-            if len(chosen) >= COMPARE_LIMIT:
-                break
-            chosen.add(i)
+        near = self._memo.get(("near", group))
+        if near is None:  # the profession's cities A–Z, each with its region's and state's slug
+            near = self._memo[("near", group)] = [
+                (i, _slug(site.articles[i].region or ""), _slug(site.articles[i].state or ""))
+                for i in sorted(peers, key=self._city_key)]
+        # its own city, then the nearest others: same region, then same state, then the rest, A–Z each
+        chosen = {index}
+        for tier in range(3):
+            for i, other_region, other_state in near:
+                if len(chosen) >= COMPARE_LIMIT:
+                    break
+                same_region = region is not None and other_region == region
+                same_state = state is not None and other_state == state
+                if tier == (0 if same_region else 1 if same_state else 2):
+                    chosen.add(i)
         rows = []
         for i in by_salary:
             if i in chosen:
@@ -502,24 +505,39 @@ class Renderer:
                 for tag in site.articles[i].tags:
                     tagged.setdefault(tag.casefold(), []).append(i)
             self._memo[("tags", city.slug)] = tagged
-        tags = {t.casefold() for t in article.tags}
-        shared = Counter(itertools.chain.from_iterable(tagged.get(tag, ()) for tag in tags))  # counted in C
-        shared.pop(index, None)
         ordered = self._sorted_cards(city, peer=True)
         position_of = self._memo[("position", "city", city.slug)]  # A–Z place of each of the city's articles
         position, count = position_of[index], len(ordered)
-        # ties go to the professions that follow this one in A–Z order (wrapping around), so that
-        # a tag every article shares does not send every page to the same first few professions
-        best = [i for _, _, i in heapq.nsmallest(  # keys in tuples: compared in C, no Python call per entry
-            RELATED_LIMIT, [(-n, (position_of[i] - position) % count, i) for i, n in shared.items()])]
-        if len(best) < RELATED_LIMIT:
-            for step in range(1, count):
+        tags = frozenset(t.casefold() for t in article.tags)
+        groups = self._memo.get(("shared", city.slug, tags))
+        if groups is None:  # the same for every article of the city with these tags
+            shared = Counter(itertools.chain.from_iterable(tagged.get(tag, ()) for tag in tags))
+            by_count: dict[int, list[int]] = {}
+            for i, n in shared.items():
+                by_count.setdefault(n, []).append(position_of[i])
+            groups = self._memo[("shared", city.slug, tags)] = (
+                [sorted(by_count[n]) for n in sorted(by_count, reverse=True)], frozenset(shared))
+        ranked, shared_any = groups
+        # Most shared tags first (the article itself aside); ties go to the professions that
+        # follow this one in A–Z order (wrapping around), so that a tag every article shares
+        # does not send every page to the same first few professions; then, if too few share
+        # a tag, the following ones.
+        best: list[int] = []  # A–Z positions
+        for positions in ranked:
+            start = bisect.bisect_right(positions, position)
+            for step in range(len(positions)):
                 if len(best) >= RELATED_LIMIT:
                     break
-                card = ordered[(position + step) % count]
-                if card["index"] not in shared:
-                    best.append(card["index"])
-        return [ordered[n] for n in sorted(position_of[i] for i in best)]
+                at = positions[(start + step) % len(positions)]
+                if at != position:
+                    best.append(at)
+        for step in range(1, count):
+            if len(best) >= RELATED_LIMIT:
+                break
+            at = (position + step) % count
+            if ordered[at]["index"] not in shared_any:
+                best.append(at)
+        return [ordered[n] for n in sorted(best)]
 
     def _term_page(self, page: Page, term: Term, rows: list, name_of: Callable[[Any], str]) -> dict[str, Any]:
         words = self.config.words
@@ -783,9 +801,56 @@ class _BytecodeCache(jinja2.FileSystemBytecodeCache):
             pass  # a read-only cache folder: compile again next time
 
 
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+_escape_inner = getattr(markupsafe, "_escape_inner", None)  # MarkupSafe 3: escape() is Python around it
+
+
+def _escape(value: Any, _new=str.__new__, _markup=Markup, _str=str) -> Markup:
+    """``markupsafe.escape`` for the two types templates print most, without its Python-level
+    ``Markup()`` constructor: the same result (a Markup is returned as it is, being immutable)."""
+    kind = type(value)
+    if kind is _str:
+        return _new(_markup, _escape_inner(value))
+    if kind is _markup:
+        return value
+    return markupsafe.escape(value)
+
+
+class _Template(jinja2.Template):
+    """Templates whose ``{{ … }}`` escape with :func:`_escape` (~170 values per article page)."""
+
+    @classmethod
+    def _from_namespace(cls, environment, namespace, globals):  # type: ignore[override]
+        if _escape_inner is not None and namespace.get("escape") is markupsafe.escape:
+            namespace["escape"] = _escape  # the name the compiled template's code looks up
+        return super()._from_namespace(environment, namespace, globals)
+
+
+class _Environment(jinja2.Environment):
+    """Jinja2's environment with a quicker ``x.name`` for plain dicts (the cards, rows and words
+    the templates read: ~100 per article page).
+
+    Jinja tries ``getattr(x, "name")`` first and ``x["name"]`` after it fails; for a dict the
+    first try raises and catches an AttributeError every time. A plain dict has no attributes
+    but those of its type, so for any other name the item lookup is what Jinja ends with
+    anyway: the same result, without the exception.
+    """
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                pass
+        return super().getattr(obj, attribute)
+
+
+_Environment.template_class = _Template
+
+
 def make_environment(config: Config) -> jinja2.Environment:
     """The Jinja2 environment: autoescaping, StrictUndefined, and the German formatting filters."""
-    env = jinja2.Environment(
+    env = _Environment(
         loader=jinja2.FileSystemLoader(str(config.templates_dir)),
         autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
         keep_trailing_newline=True, auto_reload=False,
