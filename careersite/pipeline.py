@@ -52,6 +52,7 @@ from .write import (
     commit_full,
     remove_stale_staging,
     scan_output,
+    stage_changed,
     stage_file,
     staging_dir,
 )
@@ -549,8 +550,9 @@ def write_site(site: Site, theme: Theme, env: jinja2.Environment, pages: list[Pa
     staging = staging_dir(output)
     try:
         renderer = Renderer(site, theme, store.html, env)
+        # an incremental build stages its files in one flat folder (see write.stage_changed)
         _worker.update(renderer=renderer, store=store, staging=staging, from_files=from_files or {},
-                       old={rel: old[rel].sha for rel in intact})
+                       old={rel: old[rel].sha for rel in intact}, stage=stage_changed if incremental else stage_file)
         rendered: dict[str, tuple[str, int, bool]] = {}  # relpath -> (sha, size, written)
         problems: list[Problem] = []
         done = 0
@@ -592,7 +594,7 @@ def write_site(site: Site, theme: Theme, env: jinja2.Environment, pages: list[Pa
             continue
         sha, size, wrote = rendered[relpath]
         if wrote:
-            st = os.stat(output / relpath)
+            st = os.stat(os.path.join(output, relpath))
             outputs[relpath] = OutputFile(key, sha, st.st_size, st.st_mtime_ns)
         else:
             outputs[relpath] = OutputFile(key, sha, old[relpath].size, old[relpath].mtime_ns)
@@ -606,7 +608,7 @@ def _stage(staging: Path, relpath: str, data: bytes, old: dict[str, str]) -> tup
     sha = hashlib.sha256(data).hexdigest()
     if old.get(relpath) == sha:
         return sha, len(data), False  # same bytes: keep the file and its mtime
-    stage_file(staging, relpath, data)
+    _worker["stage"](staging, relpath, data)
     return sha, len(data), True
 
 

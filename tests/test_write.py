@@ -14,8 +14,10 @@ from careersite.write import (
     check_output_dir,
     commit_changes,
     commit_full,
+    flat_name,
     remove_stale_staging,
     scan_output,
+    stage_changed,
     stage_file,
     staging_dir,
 )
@@ -151,8 +153,8 @@ def test_commit_changes_replaces_removes_and_prunes_empty_folders(tmp_path):
         (output / rel).parent.mkdir(parents=True, exist_ok=True)
         (output / rel).write_text(data)
     staging = staging_dir(output)
-    stage_file(staging, "a/change.html", b"new")
-    stage_file(staging, "d/added.html", b"add")
+    stage_changed(staging, "a/change.html", b"new")
+    stage_changed(staging, "d/added.html", b"add")
     commit_changes(staging, output, ["a/change.html", "d/added.html"], ["b/c/gone.html"])
     assert scan_output(output).keys() == {"keep.html", "a/change.html", "b/stay.html", "d/added.html"}
     assert (output / "a/change.html").read_text() == "new"
@@ -168,6 +170,41 @@ def test_commit_changes_refuses_paths_outside_output(tmp_path):
     with pytest.raises(ValueError):
         commit_changes(staging, output, [], ["../victim.txt"])
     assert (tmp_path / "victim.txt").read_text() == "precious"
+
+
+def test_stage_changed_is_flat_and_stays_inside(tmp_path):
+    staging = staging_dir(tmp_path / "output")
+    stage_changed(staging, "a/b/index.html", b"x")
+    stage_changed(staging, "a/c.html", b"y")
+    assert sorted(p.name for p in staging.iterdir()) == sorted([flat_name("a/b/index.html"), flat_name("a/c.html")])
+    assert all(p.is_file() for p in staging.iterdir())
+    for bad in ("../escape.html", "/tmp/escape.html", "a/../../escape.html", "a\\..\\..\\x", "a/\x00"):
+        with pytest.raises(ValueError):
+            stage_changed(staging, bad, b"x")
+
+
+def test_commit_changes_follows_links_only_inside_output(tmp_path):
+    output = tmp_path / "output"
+    (output / "real").mkdir(parents=True)
+    (output / "inside").symlink_to(output / "real")
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (output / "outside").symlink_to(outside)
+    staging = staging_dir(output)
+    stage_changed(staging, "inside/a.html", b"in")
+    stage_changed(staging, "deep/er/b.html", b"new folders")
+    commit_changes(staging, output, ["inside/a.html", "deep/er/b.html"], [])
+    assert (output / "real/a.html").read_bytes() == b"in"
+    assert (output / "deep/er/b.html").read_bytes() == b"new folders"
+    staging = staging_dir(output)
+    stage_changed(staging, "outside/c.html", b"x")
+    with pytest.raises(ValueError):
+        commit_changes(staging, output, ["outside/c.html"], [])
+    assert list(outside.iterdir()) == []
+    (output / "file").write_text("x")
+    stage_changed(staging, "file/d.html", b"x")
+    with pytest.raises(NotADirectoryError):
+        commit_changes(staging, output, ["file/d.html"], [])
 
 
 def test_scan_output_skips_the_marker(tmp_path):
