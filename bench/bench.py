@@ -90,7 +90,10 @@ def scenarios(site: Path, jobs: str) -> list[tuple[str, dict]]:
     new.write_text(text.replace("role: ", "role: Neu ", 1).replace("city: ", "city: Neustadt ", 1), encoding="utf-8")
     out.append(("1 article added", measure(site, *args)))
     template = site / "templates" / "article.html"
-    template.write_text(template.read_text(encoding="utf-8") + "{# benchmark edit #}\n<!-- -->\n", encoding="utf-8")
+    # inside the page's block, so that every article page's bytes change (as a real edit does)
+    edited = template.read_text(encoding="utf-8").replace("<article>", "<article>\n<!-- benchmark edit -->", 1)
+    assert "benchmark edit" in edited, "templates/article.html has no <article> tag to edit"
+    template.write_text(edited, encoding="utf-8")
     out.append(("template edited", measure(site, *args)))
     config = site / "config.yaml"
     config.write_text(config.read_text(encoding="utf-8") + "latest_count: 7\n", encoding="utf-8")
