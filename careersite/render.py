@@ -473,15 +473,16 @@ class Renderer:
             near = self._memo[("near", group)] = [
                 (i, _slug(site.articles[i].region or ""), _slug(site.articles[i].state or ""))
                 for i in sorted(peers, key=self._city_key)]
-        # its own city, then the nearest others: same region, then same state, then the rest, A–Z each
+        # its own city, then the nearest others: same region and state, same region, same state,
+        # then the rest, A–Z each
         chosen = {index}
-        for tier in range(3):
+        for tier in range(4):
             for i, other_region, other_state in near:
                 if len(chosen) >= COMPARE_LIMIT:
                     break
                 same_region = region is not None and other_region == region
                 same_state = state is not None and other_state == state
-                if tier == (0 if same_region else 1 if same_state else 2):
+                if tier == 2 * (not same_region) + (not same_state):  # region and state, region, state, rest
                     chosen.add(i)
         rows = []
         for i in by_salary:

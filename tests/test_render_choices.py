@@ -26,13 +26,17 @@ REGIONS = [None, "Ruhrgebiet", "Münsterland", "Rheinland"]
 STATES = [None, "Nordrhein-Westfalen", "Niedersachsen"]
 
 
+def base_article(tmp_path):
+    path = tmp_path / "a.md"
+    path.write_text(article_text(), encoding="utf-8")
+    return read_article(path, "a.md", "a.md", locale="de_DE", currency="EUR", period="month", raw_html=False,
+                        render_body=lambda key, body: markup.convert(body)).article
+
+
 def random_site(tmp_path, seed: int):
     rng = random.Random(seed)
     config = load_config(None)
-    path = tmp_path / "a.md"
-    path.write_text(article_text(), encoding="utf-8")
-    base = read_article(path, "a.md", "a.md", locale="de_DE", currency="EUR", period="month", raw_html=False,
-                        render_body=lambda key, body: markup.convert(body)).article
+    base = base_article(tmp_path)
     # many cities (more than the comparison shows) for half the seeds; as many professions as fit
     cities = [f"Stadt {c:02d}" for c in range(rng.choice([rng.randint(1, 8), 40]))]
     roles = [f"Beruf {n:02d}" for n in range(rng.randint(1, 40 if len(cities) < 10 else 3))]
@@ -96,3 +100,19 @@ def test_related_and_comparison_follow_their_definitions(tmp_path, monkeypatch, 
         rows, rank, count = renderer._comparison(index, stat)
         assert [row["index"] for row in rows] == expected_comparison(site, index)
         assert [row["current"] for row in rows].count(True) == (1 if rows else 0)
+
+
+def test_comparison_prefers_the_same_region_and_state_then_the_same_region(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    base = base_article(tmp_path)
+    articles = [base._replace(source=f"stadt-{n:02d}/koch.md", role="Koch", role_slug="koch", city=f"Stadt {n:02d}",
+                              city_slug=f"stadt-{n:02d}", region="Ruhrgebiet",
+                              state="Nordrhein-Westfalen" if n == 0 or n >= 9 else "Niedersachsen")
+                for n in range(12)]
+    site = build_site(articles, load_config(None))
+    renderer = Renderer(site, Theme.load(TEMPLATES), lambda key: "")
+    stat = site.stats(site.professions["koch"])[0]
+    rows, _, count = renderer._comparison(0, stat)
+    assert count == 12
+    assert sorted(row["city"] for row in rows) == [f"Stadt {n:02d}" for n in (0, 1, 2, 3, 4, 5, 6, 9, 10, 11)]
+    assert [row["index"] for row in rows] == expected_comparison(site, 0)
