@@ -376,6 +376,8 @@ def _check_pattern(kind: str, pattern: Any) -> str:
         return f"URL pattern '{pattern}' for '{kind}' must contain {{{missing[0]}}}"
     if pattern.startswith("/") or ".." in pattern.split("/") or "\\" in pattern:
         return f"URL pattern '{pattern}' must be a relative path without '..'"
+    if ":" in pattern:  # "C:/…" names a drive on Windows
+        return f"URL pattern '{pattern}' must not contain ':'"
     if not (pattern.endswith("/") or pattern.endswith(".html")):
         return f"URL pattern '{pattern}' must end in '/' or '.html'"
     return ""

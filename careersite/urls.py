@@ -41,7 +41,7 @@ def url_to_file(url_path: str) -> str:
 
 def check_relpath(relpath: str) -> str:
     """Return ``""`` if ``relpath`` is a safe relative output path, else what is wrong with it."""
-    if not relpath or "\x00" in relpath or "\\" in relpath:
+    if not relpath or "\x00" in relpath or "\\" in relpath or ":" in relpath:  # "C:" is a drive on Windows
         return "contains a forbidden character"
     path = PurePosixPath(relpath)
     if path.is_absolute():

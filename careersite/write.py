@@ -179,6 +179,11 @@ def _folder(root: Path, relpath: str, known: dict[str, str]) -> str:
     """
     if relpath in known:
         return known[relpath]
+    if os.name != "posix":  # lstat() does not show Windows junctions as links: resolve each folder
+        path = safe_join(root, relpath)
+        path.mkdir(parents=True, exist_ok=True)
+        known[relpath] = str(path)
+        return known[relpath]
     parent, _, name = relpath.rpartition("/")
     path = os.path.join(_folder(root, parent, known), name)
     try:

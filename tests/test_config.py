@@ -138,6 +138,7 @@ def test_an_unknown_key_without_a_near_one_lists_the_known_keys(tmp_path):
     ("urls:\n  article: '{city}/'\n", "2:12: URL pattern '{city}/' for 'article' must contain {role}"),
     ("urls:\n  city: '/{city}/'\n", "2:9: URL pattern '/{city}/' must be a relative path without '..'"),
     ("urls:\n  city: '../{city}/'\n", "2:9: URL pattern '../{city}/' must be a relative path without '..'"),
+    ("urls:\n  city: 'C:/{city}/'\n", "2:9: URL pattern 'C:/{city}/' must not contain ':'"),
     ("urls:\n  city: '{city}'\n", "2:9: URL pattern '{city}' must end in '/' or '.html'"),
     ("urls:\n  city: ''\n", "2:9: URL pattern for 'city' must be non-empty text"),
     ("words:\n  hom: Start\n", "2:3: unknown word 'hom' | did you mean 'home'?"),
