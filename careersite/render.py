@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 import jinja2
@@ -37,7 +37,7 @@ from .content import linked_source
 from .errors import Problem
 from .extras import feeds, sitemap, structured_data
 from .model import RESERVED, Site, Term
-from .salary import format_money, format_number, format_range
+from .salary import Salary, format_money, format_number, format_range
 from .urls import relative_url, slugify, url_to_file
 
 
@@ -310,6 +310,23 @@ RELATED_LIMIT = 10
 AZ_MIN = 20
 
 
+class PeerCard(NamedTuple):
+    """An article as the pages of *other* articles show it (comparison and related lists).
+    A tuple, not a dict: a render worker holds one per article of the site (~100,000)."""
+
+    index: int
+    role: str
+    city: str
+    url: str
+    salary: Salary
+    draft: bool
+    role_url: str
+    current: bool
+    range_text: str
+    median_text: str
+    level_texts: tuple[tuple[str, str], ...]
+
+
 class Renderer:
     """Renders pages of one site. Create one per process; it owns the Jinja2 environment."""
 
@@ -488,7 +505,7 @@ class Renderer:
         for i in by_salary:
             if i in chosen:
                 delta = _delta(site.articles[i].salary.mid, stat.median) if stat else None
-                rows.append({**self._peer_card(i), "delta": delta, "current": i == index})
+                rows.append({**self._peer_card(i)._asdict(), "delta": delta, "current": i == index})
         return rows, rank, len(peers)
 
     def _related(self, index: int) -> list[dict[str, Any]]:
@@ -536,7 +553,7 @@ class Renderer:
             if len(best) >= RELATED_LIMIT:
                 break
             at = (position + step) % count
-            if ordered[at]["index"] not in shared_any:
+            if ordered[at].index not in shared_any:
                 best.append(at)
         return [ordered[n] for n in sorted(best)]
 
@@ -617,9 +634,9 @@ class Renderer:
     def _card(self, index: int) -> dict[str, Any]:
         a = self.site.articles[index]
         return {"index": index, "title": a.title, "summary": a.summary, "date": a.date, "modified": a.modified,
-                **self._peer_card(index)}
+                **self._peer_card(index)._asdict()}
 
-    def _peer_card(self, index: int) -> dict[str, Any]:
+    def _peer_card(self, index: int) -> PeerCard:
         """The part of a card that article pages may show of *other* articles (see Article.peer),
         with its salary as the tables show it (formatted here once, not by filters in every row)."""
         key = ("peer", index)
@@ -627,13 +644,11 @@ class Renderer:
         if card is None:
             a, locale = self.site.articles[index], self.config.locale
             s = a.salary
-            card = self._memo[key] = {
-                "index": index, "role": self.site.professions[a.role_slug].name,
-                "city": self.site.cities[a.city_slug].name, "url": self.site.article_urls[index],
-                "salary": s, "draft": a.draft, "role_url": self.site.professions[a.role_slug].url,
-                "current": False, "range_text": format_range(s.min, s.max, s.currency, locale),
-                "median_text": format_money(s.mid, s.currency, locale),
-                "level_texts": [(lv.label, format_range(lv.min, lv.max, s.currency, locale)) for lv in s.levels]}
+            card = self._memo[key] = PeerCard(
+                index, self.site.professions[a.role_slug].name, self.site.cities[a.city_slug].name,
+                self.site.article_urls[index], s, a.draft, self.site.professions[a.role_slug].url, False,
+                format_range(s.min, s.max, s.currency, locale), format_money(s.mid, s.currency, locale),
+                tuple((lv.label, format_range(lv.min, lv.max, s.currency, locale)) for lv in s.levels))
         return card
 
     def _sorted_cards(self, term: Term, peer: bool = False) -> list[dict[str, Any]]:
@@ -645,9 +660,10 @@ class Renderer:
         if key not in self._memo:
             order = self._role_key if term.kind == "city" else self._city_key
             make = self._peer_card if peer else self._card
-            cards = [make(i) for i in sorted(term.articles, key=order)]
+            ordered = sorted(term.articles, key=order)
+            cards = [make(i) for i in ordered]
             self._memo[key] = cards
-            self._memo[("position", term.kind, term.slug)] = {c["index"]: n for n, c in enumerate(cards)}
+            self._memo[("position", term.kind, term.slug)] = {i: n for n, i in enumerate(ordered)}
         return self._memo[key]  # shared: pages that add fields copy the rows they show
 
     def _professions(self) -> list[Term]:

@@ -94,7 +94,7 @@ def test_related_and_comparison_follow_their_definitions(tmp_path, monkeypatch, 
     monkeypatch.chdir(tmp_path)
     site, renderer = random_site(tmp_path, seed)
     for index, article in enumerate(site.articles):
-        assert [card["index"] for card in renderer._related(index)] == expected_related(site, index)
+        assert [card.index for card in renderer._related(index)] == expected_related(site, index)
         stat = next((s for s in site.stats(site.professions[article.role_slug])
                      if (s.currency, s.period) == article.salary.group), None)
         rows, rank, count = renderer._comparison(index, stat)
