@@ -19,6 +19,7 @@ import multiprocessing
 import os
 import pickle
 import shutil
+import signal
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -179,6 +180,9 @@ class _Background:
             read_fd, write_fd = os.pipe()
             pid = os.fork()
             if pid == 0:  # the child: never returns
+                # Not holding the read end itself: a parent that stops reading (close()) then
+                # makes the child's write fail instead of block forever on a full pipe.
+                os.close(read_fd)
                 code = 0
                 try:
                     try:
@@ -212,10 +216,13 @@ class _Background:
         return value
 
     def close(self) -> None:
-        """Stop waiting for a result not asked for (a build that failed first); reap the child."""
+        """Stop waiting for a result not asked for (a build that failed first, or found no state
+        to compare the output folder with); stop and reap the child."""
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self._pid, signal.SIGKILL)  # its work is not wanted: do not wait for it
             os.waitpid(self._pid, 0)
 
 

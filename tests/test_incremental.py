@@ -12,6 +12,9 @@ from __future__ import annotations
 import os
 import random
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from conftest import article
@@ -427,6 +430,31 @@ def test_background_work_survives_a_dying_child_and_passes_errors_on():
     assert _Background(dies_in_child).result() == "done here"
     with pytest.raises(ValueError, match="boom"):
         _Background(fails).result()
+
+
+def test_background_work_not_asked_for_ends_even_when_its_result_is_large(tmp_path):
+    # The child used to hold the read end of its own pipe: with a result larger than the
+    # pipe's buffer, close() waited forever for a child blocked in write() (a build after the
+    # cache was deleted, with 10,000 pages in the output folder, hung).
+    code = ("import time\nfrom careersite.pipeline import _Background\n"
+            "job = _Background(lambda: 'x' * 10_000_000)\ntime.sleep(0.5)\njob.close()\nprint('closed')\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                          cwd=Path(__file__).resolve().parent.parent)
+    assert done.stdout == "closed\n", done.stderr
+
+
+def test_a_build_without_its_state_beside_a_large_output_folder_ends(make_site):
+    site = make_site({"bochum/a.md": article()})
+    assert site.build("-q") == 0
+    for path in (site.root / ".cache" / "careersite").glob("state-*"):
+        path.unlink()  # the output folder stays; its scan is then not needed
+    code = ("import sys\nfrom careersite import pipeline, write\nfrom careersite.config import load_config\n"
+            "real = write.scan_output\n"
+            "pipeline.scan_output = lambda out: {**real(out), **{f'x{n}.html': (n, n) for n in range(200_000)}}\n"
+            "pipeline.build(load_config('config.yaml'))\nprint('built')\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=site.root,
+                          env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)})
+    assert done.stdout == "built\n", done.stderr
 
 
 def test_damaged_compiled_templates_are_compiled_again(make_site):
