@@ -43,7 +43,7 @@ from typing import NamedTuple
 from . import __version__, markup
 from .content import ReadResult, Source
 
-STATE_FORMAT = 3
+STATE_FORMAT = 4
 SOURCE_CHUNKS = 64
 MARKUP_SCHEMA = "1"
 
@@ -68,6 +68,9 @@ class State:
     format: int = STATE_FORMAT
     schema: str = field(default_factory=lambda: record_schema())
     chunks: dict[int, str] = field(default_factory=dict)  # chunk index -> file holding those sources
+    # The site model and page plan the build made (see pipeline.model_snapshot), so that the
+    # next build can update them for a few edited articles instead of making them anew.
+    model: tuple | None = None
 
 
 def state_path(cache_dir: Path, output_dir: Path) -> Path:
@@ -99,12 +102,12 @@ def load_state(cache_dir: Path, output_dir: Path) -> State:
 def record_schema() -> str:
     """A hash of the fields of every record the state stores, so a state written by code with
     other records (a development version, a downgrade) is never loaded."""
-    from . import content, salary
+    from . import content, model, render, salary
     from . import markup as markup_mod
     from .errors import Problem
     shapes = [(t.__name__, t._fields) for t in (content.Source, content.Article, content.ReadResult, salary.Salary,
-                                                salary.Level, markup_mod.Heading, OutputFile)]
-    shapes.append(("Problem", tuple(Problem.__dataclass_fields__)))
+                                                salary.Level, markup_mod.Heading, OutputFile, render.Page)]
+    shapes += [(t.__name__, tuple(t.__dataclass_fields__)) for t in (Problem, model.Site, model.Term)]
     return hashlib.sha256(repr(shapes).encode()).hexdigest()[:16]
 
 
@@ -127,18 +130,19 @@ def save_state(cache_dir: Path, output_dir: Path, state: State, previous: State 
     head_path = state_path(cache_dir, output_dir)
     stem = head_path.stem
     groups: dict[int, dict] = {}
+    dirty: set[int] = set()  # chunks whose entries differ from those of ``previous``
+    old_sources = previous.sources if previous is not None and previous.chunks else {}
     for relpath, entry in state.sources.items():
-        groups.setdefault(_chunk(relpath), {})[relpath] = entry
-    old_groups: dict[int, dict] = {}
-    if previous is not None and previous.chunks:
-        for relpath, entry in previous.sources.items():
-            old_groups.setdefault(_chunk(relpath), {})[relpath] = entry
+        index = _chunk(relpath)
+        groups.setdefault(index, {})[relpath] = entry
+        old = old_sources.get(relpath)
+        if old is not entry and old != entry:
+            dirty.add(index)
+    dirty.update(_chunk(relpath) for relpath in old_sources.keys() - state.sources.keys())
     chunks: dict[int, str] = {}
     token = os.urandom(6).hex()
     for index, part in sorted(groups.items()):
-        old = old_groups.get(index)
-        if (old is not None and index in previous.chunks and old.keys() == part.keys()
-                and all(old[k] is v or old[k] == v for k, v in part.items())):
+        if index not in dirty and index in previous.chunks:
             chunks[index] = previous.chunks[index]
             continue
         chunks[index] = f"{stem}.sources-{index:02d}-{token}.pickle"
@@ -152,11 +156,22 @@ def save_state(cache_dir: Path, output_dir: Path, state: State, previous: State 
                 path.unlink()
 
 
+class _StatePickler(pickle.Pickler):
+    """Named tuples pickled as ``tuple.__new__(cls, fields)``: unpickling then makes each in C
+    instead of calling its Python-level ``__new__`` (the state holds ~15 per article; loading
+    it at 10,000 articles: 125 -> 109 ms)."""
+
+    def reducer_override(self, obj: object) -> object:
+        if isinstance(obj, tuple) and type(obj) is not tuple and hasattr(type(obj), "_fields"):
+            return tuple.__new__, (type(obj), tuple(obj))
+        return NotImplemented
+
+
 def _atomic_pickle(target: Path, value: object) -> None:
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".state-", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
-            pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            _StatePickler(fh, protocol=pickle.HIGHEST_PROTOCOL).dump(value)
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(OSError):

@@ -15,7 +15,6 @@ import dataclasses
 import gc
 import hashlib
 import json
-import multiprocessing
 import os
 import pickle
 import shutil
@@ -95,6 +94,7 @@ class BuildReport:
     warnings: list[Problem] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)  # relpaths written or removed
     deferred: list[str] = field(default_factory=list)  # prefixes of bundles kept out of date (search_defer)
+    model_updated: bool = False  # the previous model and plan were updated, not made anew
     state: State | None = None
 
 
@@ -134,6 +134,7 @@ def build(config: Config, options: BuildOptions | None = None, state: State | No
             found = analyse(sources, config, state, store, options, clock)
             read, site, theme, pages, env = found.read, found.site, found.theme, found.pages, found.env
             problems = found.problems
+            report.model_updated = found.model_updated
             report.warnings = [shown(config, p) for p in site.warnings]
             if options.strict:
                 problems += [dataclasses.replace(p, severity="error") for p in site.warnings]
@@ -149,7 +150,9 @@ def build(config: Config, options: BuildOptions | None = None, state: State | No
                                  on_disk=scan.result() if scan is not None and state.outputs else None)
             clock("cache")
             new_state = State(parse_digest=_parse_digest(config), started_ns=started_ns, sources=read,
-                              outputs=outputs)
+                              outputs=outputs,
+                              model=None if options.warm else model_snapshot(config, theme, site, found.pages,
+                                                                            found.plan_problems))
             if not options.warm and not _unchanged(state, new_state):  # a no-op leaves the cache as it is
                 save_state(config.cache_dir, config.output_dir, new_state, previous=state)
             if not options.warm and not report.deferred and not options.shard and not options.merge_from:
@@ -316,6 +319,8 @@ class Analysis:
     env: jinja2.Environment
     problems: list[Problem]  # errors of the articles, the model, the plan and the templates
     templates_ok: bool  # every template compiled
+    plan_problems: list[Problem] = field(default_factory=list)  # the plan's own (also in problems)
+    model_updated: bool = False
 
 
 def analyse(sources: list[Source], config: Config, state: State, store: MarkupStore, options: BuildOptions,
@@ -327,7 +332,10 @@ def analyse(sources: list[Source], config: Config, state: State, store: MarkupSt
     problems = [p for _, r in read.values() for p in r.problems]
     clock("model")
     theme = Theme.load(config.templates_dir)
-    patched = _patched(config, theme, articles) if options.warm else None
+    if options.warm:  # serve: the model of this process's last build into that folder
+        patched = _patched(config, theme, articles, _last_model.get(str(config.output_dir)))
+    else:  # the model of the build that wrote the state
+        patched = _patched(config, theme, articles, _from_snapshot(config, state))
     if patched is None:
         site = build_site(articles, config)
         pages, plan_problems = plan(site, theme)
@@ -339,7 +347,8 @@ def analyse(sources: list[Source], config: Config, state: State, store: MarkupSt
         del _last_model[next(iter(_last_model))]
     env, template_problems = environment(config, theme)
     problems += [*site.problems, *plan_problems, *template_problems]
-    return Analysis(read, site, theme, pages, env, problems, not template_problems)
+    return Analysis(read, site, theme, pages, env, problems, not template_problems, plan_problems,
+                    patched is not None)
 
 
 # The model and plan of this process's last analysis per output folder. A warm rebuild (serve)
@@ -349,9 +358,9 @@ def analyse(sources: list[Source], config: Config, state: State, store: MarkupSt
 _last_model: dict[str, tuple[Config, str, list[Article], Site, list[Page], list[Problem]]] = {}
 
 
-def _patched(config: Config, theme: Theme, articles: list[Article]
+def _patched(config: Config, theme: Theme, articles: list[Article], last: tuple | None
              ) -> tuple[Site, list[Page], list[Problem]] | None:
-    last = _last_model.get(str(config.output_dir))
+    """``last`` (see _last_model) updated for ``articles``, or None where it must be made anew."""
     if last is None:
         return None
     old_config, old_theme, old_articles, site, pages, plan_problems = last
@@ -372,6 +381,41 @@ def _patched(config: Config, theme: Theme, articles: list[Article]
         return None
     site, terms, peers, site_wide = updated
     return site, replan(site, theme, pages, set(changes), terms, peers, site_wide), plan_problems
+
+
+def model_snapshot(config: Config, theme: Theme, site: Site, pages: list[Page], plan_problems: list[Problem]
+                   ) -> tuple:
+    """The model and plan of a build, for its state: without the articles (the state holds them
+    already; the snapshot lists their sources in model order) and with pages as plain tuples
+    (at 10,000 articles it loads in ~10 ms; making the model and plan takes ~200 ms)."""
+    return (_config_key(config), theme.digest, [a.source for a in site.articles],
+            dataclasses.replace(site, config=None, articles=(), memo={}), [tuple(p) for p in pages], plan_problems)
+
+
+def _from_snapshot(config: Config, state: State) -> tuple | None:
+    """The previous build's model and plan from ``state`` in the shape of ``_last_model``."""
+    if state.model is None:
+        return None
+    key, theme_digest, order, stripped, rows, plan_problems = state.model
+    if key != _config_key(config):
+        return None
+    sources = state.sources
+    try:
+        articles = tuple(sources[source][1].article for source in order)
+    except KeyError:
+        return None
+    if any(a is None for a in articles):
+        return None
+    # the articles of that build as analyse() listed them: by path, drafts only if shown
+    listed = [r.article for _, r in (sources[k] for k in sorted(sources))
+              if r.article and (config.drafts or not r.article.draft)]
+    site = dataclasses.replace(stripped, config=config, articles=articles, memo={})
+    return config, theme_digest, listed, site, [Page._make(row) for row in rows], plan_problems
+
+
+def _config_key(config: Config) -> str:
+    """Everything besides the articles and the theme that the model and plan read."""
+    return hashlib.sha256(f"{config!r}|{feeds.source_date_epoch()}".encode()).hexdigest()
 
 
 def _unchanged(old: State, new: State) -> bool:
@@ -682,7 +726,11 @@ def _parallel(fn: Callable, chunks: list, jobs: int, total: int) -> Iterable:
     Small workloads run in this process: starting workers costs more than it saves.
     """
     jobs = jobs or os.cpu_count() or 1
-    if jobs <= 1 or total < 200 or len(chunks) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+    if jobs <= 1 or total < 200 or len(chunks) < 2:
+        yield from map(fn, chunks)
+        return
+    import multiprocessing  # here: a build that renders a few pages never needs it (~5 ms to import)
+    if "fork" not in multiprocessing.get_all_start_methods():
         yield from map(fn, chunks)
         return
     store = _worker.get("store")

@@ -41,9 +41,9 @@ from .salary import Salary, format_money, format_number, format_range
 from .urls import relative_url, slugify, url_to_file
 
 
-@dataclass(frozen=True, slots=True)
-class Page:
-    """One output file: where it goes, what it shows (kind, ref, number) and its change key."""
+class Page(NamedTuple):
+    """One output file: where it goes, what it shows (kind, ref, number) and its change key.
+    A tuple: 100,000 of them are made per build and kept in the cache's state."""
 
     relpath: str
     kind: str  # index | city | profession | region | state | article | professions | 404 | static | extra kinds

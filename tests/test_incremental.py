@@ -365,7 +365,7 @@ def test_workers_are_forked_only_with_the_store_closed(tmp_path, monkeypatch):
         seen.append(store._conn)  # the store's connection at the moment the pool is made
         return real(method)
 
-    monkeypatch.setattr(pipeline.multiprocessing, "get_context", spy)
+    monkeypatch.setattr(multiprocessing, "get_context", spy)
     monkeypatch.setitem(pipeline._worker, "store", store)
     list(pipeline._parallel(len, [[1]] * 4, 2, 400))
     assert seen == [None]
@@ -564,3 +564,26 @@ def test_adding_an_article_re_renders_only_what_lists_it(make_site, monkeypatch)
     assert "bochum/strassenbauer/index.html" in rendered
     assert "muenster/baecker/index.html" not in rendered  # another city and profession
     assert "essen/koch/index.html" not in rendered
+
+
+def test_the_next_build_updates_the_model_and_plan_it_finds_in_the_state(make_site, tmp_path):
+    from careersite import pipeline
+    from careersite.config import load_config
+    site = make_site({"bochum/a.md": article(), "essen/b.md": article("Koch", "Essen"),
+                      "essen/c.md": article("Bäcker", "Essen", 2000, 2500)})
+    config = load_config(site.root / "config.yaml")
+    assert not pipeline.build(config).model_updated  # cold: nothing to update
+    pipeline._last_model.clear()  # as in a new process: only the state on disk
+    site.write("essen/b.md", article("Koch", "Essen", 2100, 3900, body="Neu.\n## Gehalt\n\nMehr.\n"))
+    report = pipeline.build(config)
+    assert report.model_updated and report.rendered > 0
+    assert _cold_diff(site, tmp_path, "cold1") == []
+    pipeline._last_model.clear()
+    site.write("essen/d.md", article("Maler", "Essen"))  # a new profession: made anew
+    assert not pipeline.build(config).model_updated
+    assert _cold_diff(site, tmp_path, "cold2") == []
+    pipeline._last_model.clear()
+    (site.root / "config.yaml").write_text((site.root / "config.yaml").read_text() + "latest_count: 3\n")
+    config = load_config(site.root / "config.yaml")
+    assert not pipeline.build(config).model_updated  # another config: made anew
+    assert _cold_diff(site, tmp_path, "cold3") == []
