@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import hashlib
 import json
 import os
@@ -64,13 +65,30 @@ class State:
     sources: dict[str, tuple[Source, ReadResult]] = field(default_factory=dict)
     outputs: dict[str, OutputFile] = field(default_factory=dict)
     output_dir: str = ""
-    version: str = __version__
+    version: str = field(default_factory=lambda: code_version())
     format: int = STATE_FORMAT
     schema: str = field(default_factory=lambda: record_schema())
     chunks: dict[int, str] = field(default_factory=dict)  # chunk index -> file holding those sources
     # The site model and page plan the build made (see pipeline.model_snapshot), so that the
     # next build can update them for a few edited articles instead of making them anew.
     model: tuple | None = None
+
+
+@functools.lru_cache(maxsize=1)
+def code_version() -> str:
+    """The package version and a hash of careersite's own source files (~1 ms, once).
+
+    A state written by other code is never used: its model, page plan and page keys were made
+    by that code's rules, and a development checkout changes them without a version bump.
+    """
+    package = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    try:
+        for path in sorted(package.rglob("*.py")):
+            h.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
+    except OSError:  # not readable as files (a zipped install): the version alone
+        return __version__
+    return f"{__version__}+{h.hexdigest()[:16]}"
 
 
 def state_path(cache_dir: Path, output_dir: Path) -> Path:
@@ -84,7 +102,7 @@ def load_state(cache_dir: Path, output_dir: Path) -> State:
     try:
         with open(path, "rb") as fh:
             state = pickle.load(fh)
-        if (not isinstance(state, State) or state.format != STATE_FORMAT or state.version != __version__
+        if (not isinstance(state, State) or state.format != STATE_FORMAT or state.version != code_version()
                 or state.schema != record_schema() or state.output_dir != str(output_dir.resolve())):
             return State()
         sources: dict = {}

@@ -35,6 +35,7 @@ from .cache import (
     OutputFile,
     State,
     build_lock,
+    code_version,
     load_state,
     record_schema,
     save_state,
@@ -246,7 +247,7 @@ def _inputs_hash(config: Config, sources: list[Source], theme: Theme) -> str:
     # also what the cache's format depends on, so the first build after an upgrade rewrites it
     tools = f"{STATE_FORMAT}|{record_schema()}|{search.pagefind_binary(config)[1] if config.search else ''}"
     tools += f"|{feeds.source_date_epoch()}"  # the time of undated feed entries
-    h = hashlib.sha256(f"{__version__}|{_parse_digest(config)}|{config.digest()}|{theme.digest}|{tools}".encode())
+    h = hashlib.sha256(f"{code_version()}|{_parse_digest(config)}|{config.digest()}|{theme.digest}|{tools}".encode())
     h.update("".join(f"{s.relpath}\0{s.mtime_ns}\0{s.size}\0{s.inode}\n" for s in sources).encode())
     return h.hexdigest()
 
@@ -396,26 +397,27 @@ def _from_snapshot(config: Config, state: State) -> tuple | None:
     """The previous build's model and plan from ``state`` in the shape of ``_last_model``."""
     if state.model is None:
         return None
-    key, theme_digest, order, stripped, rows, plan_problems = state.model
-    if key != _config_key(config):
-        return None
-    sources = state.sources
     try:
+        key, theme_digest, order, stripped, rows, plan_problems = state.model
+        if key != _config_key(config):
+            return None
+        sources = state.sources
         articles = tuple(sources[source][1].article for source in order)
-    except KeyError:
+        if any(a is None for a in articles):
+            return None
+        # the articles of that build as analyse() listed them: by path, drafts only if shown
+        listed = [r.article for _, r in (sources[k] for k in sorted(sources))
+                  if r.article and (config.drafts or not r.article.draft)]
+        site = dataclasses.replace(stripped, config=config, articles=articles, memo={})
+        return config, theme_digest, listed, site, [Page._make(row) for row in rows], plan_problems
+    except (KeyError, ValueError, TypeError, AttributeError):  # not a snapshot this code wrote: make anew
         return None
-    if any(a is None for a in articles):
-        return None
-    # the articles of that build as analyse() listed them: by path, drafts only if shown
-    listed = [r.article for _, r in (sources[k] for k in sorted(sources))
-              if r.article and (config.drafts or not r.article.draft)]
-    site = dataclasses.replace(stripped, config=config, articles=articles, memo={})
-    return config, theme_digest, listed, site, [Page._make(row) for row in rows], plan_problems
 
 
 def _config_key(config: Config) -> str:
-    """Everything besides the articles and the theme that the model and plan read."""
-    return hashlib.sha256(f"{config!r}|{feeds.source_date_epoch()}".encode()).hexdigest()
+    """Everything besides the articles and the theme that the model and plan read (the code
+    that made them is the state's: see cache.code_version)."""
+    return hashlib.sha256(f"{config.digest()}|{feeds.source_date_epoch()}".encode()).hexdigest()
 
 
 def _unchanged(old: State, new: State) -> bool:

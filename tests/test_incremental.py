@@ -587,3 +587,26 @@ def test_the_next_build_updates_the_model_and_plan_it_finds_in_the_state(make_si
     config = load_config(site.root / "config.yaml")
     assert not pipeline.build(config).model_updated  # another config: made anew
     assert _cold_diff(site, tmp_path, "cold3") == []
+
+
+def test_a_state_written_by_other_code_or_with_a_foreign_snapshot_is_not_used(make_site, tmp_path, monkeypatch):
+    from careersite import cache, pipeline
+    from careersite.config import load_config
+    site = make_site({"bochum/a.md": article(), "essen/b.md": article("Koch", "Essen")})
+    config = load_config(site.root / "config.yaml")
+    pipeline.build(config)
+    pipeline._last_model.clear()
+    site.write("essen/b.md", article("Koch", "Essen", 2100, 3900))
+    # other careersite code (a development checkout changes rules without a version bump)
+    monkeypatch.setattr(cache, "code_version", lambda: "0.0.0+other")
+    report = pipeline.build(config)
+    assert report.cold and not report.model_updated
+    assert _cold_diff(site, tmp_path, "cold1") == []
+    pipeline._last_model.clear()
+    state = cache.load_state(config.cache_dir, config.output_dir)
+    state.model = state.model[:5]  # a snapshot of another shape
+    cache.save_state(config.cache_dir, config.output_dir, state)
+    site.write("essen/b.md", article("Koch", "Essen", 2200, 3900))
+    report = pipeline.build(config)
+    assert not report.cold and not report.model_updated
+    assert _cold_diff(site, tmp_path, "cold2") == []
