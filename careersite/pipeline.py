@@ -337,6 +337,7 @@ def analyse(sources: list[Source], config: Config, state: State, store: MarkupSt
         patched = _patched(config, theme, articles, _last_model.get(str(config.output_dir)))
     else:  # the model of the build that wrote the state
         patched = _patched(config, theme, articles, _from_snapshot(config, state))
+        state.model = None  # used or not, free it before the workers fork (~100 MB at 100,000 articles)
     if patched is None:
         site = build_site(articles, config)
         pages, plan_problems = plan(site, theme)
