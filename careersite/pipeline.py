@@ -151,11 +151,11 @@ def build(config: Config, options: BuildOptions | None = None, state: State | No
                                  on_disk=scan.result() if scan is not None and state.outputs else None)
             clock("cache")
             new_state = State(parse_digest=_parse_digest(config), started_ns=started_ns, sources=read,
-                              outputs=outputs,
-                              model=None if options.warm else model_snapshot(config, theme, site, found.pages,
-                                                                            found.plan_problems))
+                              outputs=outputs)
             if not options.warm and not _unchanged(state, new_state):  # a no-op leaves the cache as it is
+                new_state.model = model_snapshot(config, theme, site, found.pages, found.plan_problems)
                 save_state(config.cache_dir, config.output_dir, new_state, previous=state)
+                new_state.model = None  # on disk for the next build; not kept in memory (serve)
             if not options.warm and not report.deferred and not options.shard and not options.merge_from:
                 _save_signature(config, sources, theme, outputs, started_ns, report, len(site.articles))
             if not options.warm:  # serve's quick rebuilds leave it to its idle full build
@@ -329,7 +329,7 @@ def analyse(sources: list[Source], config: Config, state: State, store: MarkupSt
     """Read the sources (reusing ``state``), build the site model, plan the pages, compile templates."""
     clock("read")
     read = read_sources(sources, config, state, store, options)
-    articles = [r.article for _, r in read.values() if r.article and (config.drafts or not r.article.draft)]
+    articles = _listed(read.values(), config)
     problems = [p for _, r in read.values() for p in r.problems]
     clock("model")
     theme = Theme.load(config.templates_dir)
@@ -351,6 +351,11 @@ def analyse(sources: list[Source], config: Config, state: State, store: MarkupSt
     problems += [*site.problems, *plan_problems, *template_problems]
     return Analysis(read, site, theme, pages, env, problems, not template_problems, plan_problems,
                     patched is not None)
+
+
+def _listed(entries: Iterable[tuple[Source, ReadResult]], config: Config) -> list[Article]:
+    """The articles a build lists, in the order of ``entries`` (by path): drafts only if shown."""
+    return [r.article for _, r in entries if r.article and (config.drafts or not r.article.draft)]
 
 
 # The model and plan of this process's last analysis per output folder. A warm rebuild (serve)
@@ -406,11 +411,9 @@ def _from_snapshot(config: Config, state: State) -> tuple | None:
         articles = tuple(sources[source][1].article for source in order)
         if any(a is None for a in articles):
             return None
-        # the articles of that build as analyse() listed them: by path, drafts only if shown
-        listed = [r.article for _, r in (sources[k] for k in sorted(sources))
-                  if r.article and (config.drafts or not r.article.draft)]
         site = dataclasses.replace(stripped, config=config, articles=articles, memo={})
-        return config, theme_digest, listed, site, [Page._make(row) for row in rows], plan_problems
+        return (config, theme_digest, _listed((sources[k] for k in sorted(sources)), config), site,
+                [Page._make(row) for row in rows], plan_problems)
     except (KeyError, ValueError, TypeError, AttributeError):  # not a snapshot this code wrote: make anew
         return None
 
