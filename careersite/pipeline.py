@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import gc
 import hashlib
 import json
@@ -48,12 +49,12 @@ from .extras import feeds, search
 from .model import Site, build_site, update_articles
 from .render import Page, Renderer, Theme, make_environment, plan, replan
 from .write import (
+    Packer,
     check_output_dir,
     commit_changes,
     commit_full,
     remove_stale_staging,
     scan_output,
-    stage_changed,
     stage_file,
     staging_dir,
 )
@@ -607,10 +608,14 @@ def write_site(site: Site, theme: Theme, env: jinja2.Environment, pages: list[Pa
     staging = staging_dir(output)
     try:
         renderer = Renderer(site, theme, store.html, env)
-        # an incremental build stages its files in one flat folder (see write.stage_changed)
+        # an incremental build appends its changed files to packs (see write.Packer)
+        packer = Packer(staging) if incremental else None
         _worker.update(renderer=renderer, store=store, staging=staging, from_files=from_files or {},
-                       old={rel: old[rel].sha for rel in intact}, stage=stage_changed if incremental else stage_file)
-        rendered: dict[str, tuple[str, int, bool]] = {}  # relpath -> (sha, size, written)
+                       old={rel: old[rel].sha for rel in intact},
+                       stage=packer.add if packer else functools.partial(stage_file, staging))
+        # relpath -> (sha, size, where): where is None if the output holds these bytes already,
+        # else True (cold build) or the file's place in a pack
+        rendered: dict[str, tuple[str, int, Any]] = {}
         problems: list[Problem] = []
         done = 0
         for chunk in _parallel(_render_chunk, _chunks(_balanced(todo), 32), options.jobs, len(todo)):
@@ -635,13 +640,17 @@ def write_site(site: Site, theme: Theme, env: jinja2.Environment, pages: list[Pa
             for relpath, data in sorted(bundle.make(hashes).items()):
                 keys[relpath] = bundle.key
                 rendered[relpath] = _stage(staging, relpath, data, _worker["old"])
-        changed = sorted(rel for rel, (_, _, wrote) in rendered.items() if wrote)
+        changed = sorted(rel for rel, (_, _, where) in rendered.items() if where)
         removed = sorted(rel for rel in on_disk if rel not in keys)
-        if incremental:
-            commit_changes(staging, output, changed, removed)
+        if packer:
+            packer.close()
+            stats = commit_changes(staging, output, {rel: rendered[rel][2] for rel in changed}, removed)
         else:
             commit_full(staging, output)
+            stats = {}
     except BaseException:
+        if packer:
+            packer.close()
         shutil.rmtree(staging, ignore_errors=True)
         raise
     outputs: dict[str, OutputFile] = {}
@@ -649,10 +658,13 @@ def write_site(site: Site, theme: Theme, env: jinja2.Environment, pages: list[Pa
         if relpath not in rendered:
             outputs[relpath] = old[relpath]
             continue
-        sha, size, wrote = rendered[relpath]
-        if wrote:
-            st = os.stat(os.path.join(output, relpath))
-            outputs[relpath] = OutputFile(key, sha, st.st_size, st.st_mtime_ns)
+        sha, size, where = rendered[relpath]
+        if where:
+            if relpath in stats:
+                outputs[relpath] = OutputFile(key, sha, *stats[relpath])
+            else:
+                st = os.stat(os.path.join(output, relpath))
+                outputs[relpath] = OutputFile(key, sha, st.st_size, st.st_mtime_ns)
         else:
             outputs[relpath] = OutputFile(key, sha, old[relpath].size, old[relpath].mtime_ns)
     report.rendered, report.written, report.removed = len(rendered), len(changed), len(removed)
@@ -660,13 +672,12 @@ def write_site(site: Site, theme: Theme, env: jinja2.Environment, pages: list[Pa
     return outputs
 
 
-def _stage(staging: Path, relpath: str, data: bytes, old: dict[str, str]) -> tuple[str, int, bool]:
+def _stage(staging: Path, relpath: str, data: bytes, old: dict[str, str]) -> tuple[str, int, Any]:
     """Write ``data`` into the staging folder unless the output already holds these bytes."""
     sha = hashlib.sha256(data).hexdigest()
     if old.get(relpath) == sha:
-        return sha, len(data), False  # same bytes: keep the file and its mtime
-    _worker["stage"](staging, relpath, data)
-    return sha, len(data), True
+        return sha, len(data), None  # same bytes: keep the file and its mtime
+    return sha, len(data), _worker["stage"](relpath, data) or True
 
 
 def _render_chunk(pages: Sequence[Page]) -> list[tuple[str, Any]]:

@@ -2,9 +2,9 @@
 
 A cold build renders every file into the staging folder and swaps the whole folder in
 (``renameat2(RENAME_EXCHANGE)`` where the kernel has it, else two renames). An
-incremental build renders only the changed files into the staging folder and, once
-all of them rendered without error, moves each into output/ with an atomic
-``os.replace`` and removes files that no longer belong to the site. Either way, a build
+incremental build renders only the changed files into the staging folder (appended to
+one "pack" file per process) and, once all of them rendered without error, writes each
+into output/ and removes files that no longer belong to the site. Either way, a build
 that fails leaves output/ exactly as it was, and nothing is written or deleted outside
 output/ and its staging folder.
 """
@@ -19,6 +19,7 @@ import shutil
 import stat
 import sys
 from pathlib import Path
+from typing import Any
 
 from .config import Config
 from .errors import Problem
@@ -127,34 +128,88 @@ def commit_full(staging: Path, output: Path) -> None:
 
 
 def flat_name(relpath: str) -> str:
-    """The name of a changed file in an incremental build's staging folder, which is flat.
-
-    A folder per page in the staging folder (and removing them all afterwards) cost more
-    than the pages' files: on ext4 a new folder costs about as much as a new 15 KB file.
-    """
+    """The name of a file that replaces ``relpath`` in the staging folder (see :func:`commit_changes`)."""
     return hashlib.sha256(relpath.encode("utf-8")).hexdigest()[:40]
 
 
-def stage_changed(staging: Path, relpath: str, data: bytes) -> None:
-    """Write a changed file of an incremental build into the flat ``staging`` folder."""
-    problem = check_relpath(relpath)
-    if problem:
-        raise ValueError(f"unsafe output path {relpath!r}: {problem}")
-    with open(os.path.join(staging, flat_name(relpath)), "wb") as fh:
-        fh.write(data)
+_BINARY = getattr(os, "O_BINARY", 0)  # Windows: no newline translation
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # a FIFO in the way fails instead of blocking
 
 
-def commit_changes(staging: Path, output: Path, changed: list[str], removed: list[str]) -> None:
-    """Move each changed file from the flat ``staging`` folder (see :func:`stage_changed`) into
-    ``output`` and delete ``removed`` files."""
-    root = output.resolve()
-    folders: dict[str, str] = {"": str(root)}  # checked folders of output (relpath -> real path)
-    for relpath in changed:
+class Packer:
+    """The changed files of an incremental build, appended to one file per process ("pack") in
+    the staging folder, to be copied into output/ by :func:`commit_changes`.
+
+    A file of its own per changed page cost more than rendering the page: creating a file
+    (and later replacing the old one, whose blocks the file system then frees) takes
+    0.1–0.6 ms of kernel time on ext4, appending to an open file ~0.01 ms. Each process
+    (forked render workers included) appends to its own pack.
+    """
+
+    def __init__(self, staging: Path):
+        self.staging = staging
+        self._pid = 0
+        self._fd = -1
+        self._name = ""
+        self._size = 0
+
+    def add(self, relpath: str, data: bytes) -> tuple[str, int, int]:
+        """Append ``data``, the new bytes of ``relpath``: its place, (pack name, offset, size)."""
         problem = check_relpath(relpath)
         if problem:
             raise ValueError(f"unsafe output path {relpath!r}: {problem}")
-        folder, _, name = relpath.rpartition("/")
-        os.replace(os.path.join(staging, flat_name(relpath)), os.path.join(_folder(root, folder, folders), name))
+        if self._pid != os.getpid():  # first file of this process (a forked worker has its own)
+            self._pid, self._name, self._size = os.getpid(), f"pack-{os.getpid()}", 0
+            self._fd = os.open(os.path.join(self.staging, self._name),
+                               os.O_WRONLY | os.O_CREAT | os.O_EXCL | _BINARY, 0o600)
+        offset = self._size
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self._fd, view):]
+        self._size += len(data)
+        return self._name, offset, len(data)
+
+    def close(self) -> None:
+        if self._pid == os.getpid() and self._fd >= 0:
+            os.close(self._fd)
+            self._fd, self._pid = -1, 0
+
+
+def commit_changes(staging: Path, output: Path, changed: dict[str, tuple[str, int, int]],
+                   removed: list[str]) -> dict[str, tuple[int, int]]:
+    """Write each changed file (relpath -> its place in a pack, see :class:`Packer`) into
+    ``output``, delete ``removed`` files and empty folders; the (size, mtime_ns) of each file written.
+
+    A file of output/ that is a plain file with no other hard link is overwritten in place:
+    ~0.02 ms, where replacing it with a new file (os.replace) costs 0.15 ms and more, as the
+    file system frees the old file's blocks (and ext4 flushes the new one: auto_da_alloc).
+    Anything else (a symbolic link, a file with hard links elsewhere, a FIFO…) is replaced by a
+    new file instead, so nothing outside output/ is ever written through it.
+
+    Called only once every page has rendered without error, so a failed build leaves output/
+    as it was. A reader of output/ during these milliseconds may see a file half written, as
+    with Hugo or Pelican (which write in place too).
+    """
+    root = output.resolve()
+    folders: dict[str, str] = {"": str(root)}  # checked folders of output (relpath -> real path)
+    written: dict[str, tuple[int, int]] = {}
+    packs: dict[str, Any] = {}
+    try:
+        for relpath, (pack, offset, size) in changed.items():
+            problem = check_relpath(relpath)
+            if problem:
+                raise ValueError(f"unsafe output path {relpath!r}: {problem}")
+            fh = packs.get(pack)
+            if fh is None:
+                fh = packs[pack] = open(os.path.join(staging, pack), "rb")  # noqa: SIM115 - closed below
+            fh.seek(offset)
+            data = fh.read(size)
+            folder, _, name = relpath.rpartition("/")
+            written[relpath] = _put(os.path.join(_folder(root, folder, folders), name), data, staging, relpath)
+    finally:
+        for fh in packs.values():
+            fh.close()
     parents = set()
     for relpath in removed:
         target = safe_join(output, relpath)
@@ -169,6 +224,41 @@ def commit_changes(staging: Path, output: Path, changed: list[str], removed: lis
                 break
             folder = folder.parent
     shutil.rmtree(staging, ignore_errors=True)
+    return written
+
+
+def _put(path: str, data: bytes, staging: Path, relpath: str) -> tuple[int, int]:
+    """Write ``data`` to ``path`` (see :func:`commit_changes`); its (size, mtime_ns) after."""
+    fd = -1
+    if os.name == "posix":
+        try:
+            st = os.lstat(path)
+        except FileNotFoundError:  # a new file
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o666)
+        else:
+            if stat.S_ISREG(st.st_mode) and st.st_nlink == 1:
+                with contextlib.suppress(OSError):  # changed under us (a link now?): replace it
+                    fd = os.open(path, os.O_WRONLY | _NOFOLLOW | _NONBLOCK)
+                    opened = os.fstat(fd)
+                    if (opened.st_ino, opened.st_dev) != (st.st_ino, st.st_dev) or opened.st_nlink != 1:
+                        os.close(fd)
+                        fd = -1
+    if fd < 0:  # replace whatever is there with a new file
+        new = os.path.join(staging, flat_name(relpath))
+        with open(new, "wb") as fh:
+            fh.write(data)
+        os.replace(new, path)
+        st = os.stat(path, follow_symlinks=False)
+        return st.st_size, st.st_mtime_ns
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        os.ftruncate(fd, len(data))
+        st = os.fstat(fd)
+    finally:
+        os.close(fd)
+    return st.st_size, st.st_mtime_ns
 
 
 def _folder(root: Path, relpath: str, known: dict[str, str]) -> str:

@@ -11,13 +11,12 @@ from conftest import article
 from careersite.config import load_config
 from careersite.write import (
     MARKER,
+    Packer,
     check_output_dir,
     commit_changes,
     commit_full,
-    flat_name,
     remove_stale_staging,
     scan_output,
-    stage_changed,
     stage_file,
     staging_dir,
 )
@@ -147,19 +146,75 @@ def test_commit_full_into_a_missing_folder(tmp_path):
     assert (output / "index.html").read_bytes() == b"x" and (output / MARKER).exists()
 
 
-def test_commit_changes_replaces_removes_and_prunes_empty_folders(tmp_path):
+def packed(staging: Path, files: dict[str, bytes]) -> dict[str, tuple[str, int, int]]:
+    packer = Packer(staging)
+    places = {rel: packer.add(rel, data) for rel, data in files.items()}
+    packer.close()
+    return places
+
+
+def test_commit_changes_writes_removes_and_prunes_empty_folders(tmp_path):
     output = tmp_path / "output"
-    for rel, data in {"keep.html": "k", "a/change.html": "old", "b/c/gone.html": "g", "b/stay.html": "s"}.items():
+    for rel, data in {"keep.html": "k", "a/change.html": "old content", "b/c/gone.html": "g",
+                      "b/stay.html": "s", "a/grow.html": "x"}.items():
         (output / rel).parent.mkdir(parents=True, exist_ok=True)
         (output / rel).write_text(data)
+    inode = (output / "a/change.html").stat().st_ino
     staging = staging_dir(output)
-    stage_changed(staging, "a/change.html", b"new")
-    stage_changed(staging, "d/added.html", b"add")
-    commit_changes(staging, output, ["a/change.html", "d/added.html"], ["b/c/gone.html"])
-    assert scan_output(output).keys() == {"keep.html", "a/change.html", "b/stay.html", "d/added.html"}
-    assert (output / "a/change.html").read_text() == "new"
+    places = packed(staging, {"a/change.html": b"new", "d/added.html": b"add", "a/grow.html": b"longer than before"})
+    stats = commit_changes(staging, output, places, ["b/c/gone.html"])
+    assert scan_output(output).keys() == {"keep.html", "a/change.html", "b/stay.html", "d/added.html", "a/grow.html"}
+    assert (output / "a/change.html").read_bytes() == b"new"  # shorter: the old tail is cut off
+    assert (output / "a/grow.html").read_bytes() == b"longer than before"
+    assert (output / "d/added.html").read_bytes() == b"add"
+    assert (output / "a/change.html").stat().st_ino == inode  # written in place
+    for rel, (size, mtime) in stats.items():
+        st = (output / rel).stat()
+        assert (st.st_size, st.st_mtime_ns) == (size, mtime)
+    assert sorted(stats) == ["a/change.html", "a/grow.html", "d/added.html"]
     assert not (output / "b/c").exists() and (output / "b").is_dir()
     assert not staging.exists()
+
+
+@pytest.mark.skipif(os.name != "posix", reason="hard links, symbolic links and FIFOs as on POSIX")
+def test_commit_changes_never_writes_through_links_or_special_files(tmp_path):
+    """A file of output/ with a hard link elsewhere, a symbolic link or a FIFO is replaced by a new
+    file: writing in place would change the file outside output/ (or block on the FIFO)."""
+    output = tmp_path / "output"
+    output.mkdir()
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "hard.html").write_text("precious")
+    os.link(outside / "hard.html", output / "hard.html")
+    (outside / "target.html").write_text("precious too")
+    (output / "sym.html").symlink_to(outside / "target.html")
+    os.mkfifo(output / "fifo.html")
+    staging = staging_dir(output)
+    places = packed(staging, {"hard.html": b"new 1", "sym.html": b"new 2", "fifo.html": b"new 3"})
+    commit_changes(staging, output, places, [])
+    assert (outside / "hard.html").read_text() == "precious"
+    assert (outside / "target.html").read_text() == "precious too"
+    for name, data in (("hard.html", b"new 1"), ("sym.html", b"new 2"), ("fifo.html", b"new 3")):
+        assert (output / name).read_bytes() == data
+        assert not (output / name).is_symlink() and (output / name).stat().st_nlink == 1
+
+
+def test_packs_hold_each_process_s_files(tmp_path):
+    staging = staging_dir(tmp_path / "output")
+    packer = Packer(staging)
+    assert packer.add("a/index.html", b"first") == (f"pack-{os.getpid()}", 0, 5)
+    assert packer.add("b.html", b"second") == (f"pack-{os.getpid()}", 5, 6)
+    packer.close()
+    assert (staging / f"pack-{os.getpid()}").read_bytes() == b"firstsecond"
+    if hasattr(os, "fork"):  # a forked worker appends to its own pack
+        pid = os.fork()
+        if pid == 0:
+            code = 0 if packer.add("c.html", b"child") == (f"pack-{os.getpid()}", 0, 5) else 1
+            packer.close()
+            os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+        assert (staging / f"pack-{pid}").read_bytes() == b"child"
 
 
 def test_commit_changes_refuses_paths_outside_output(tmp_path):
@@ -168,20 +223,20 @@ def test_commit_changes_refuses_paths_outside_output(tmp_path):
     (tmp_path / "victim.txt").write_text("precious")
     staging = staging_dir(output)
     with pytest.raises(ValueError):
-        commit_changes(staging, output, [], ["../victim.txt"])
+        commit_changes(staging, output, {}, ["../victim.txt"])
+    with pytest.raises(ValueError):
+        commit_changes(staging, output, {"../victim.txt": ("pack-1", 0, 1)}, [])
     assert (tmp_path / "victim.txt").read_text() == "precious"
 
 
-def test_stage_changed_is_flat_and_stays_inside(tmp_path):
+def test_packer_refuses_paths_outside(tmp_path):
     staging = staging_dir(tmp_path / "output")
-    stage_changed(staging, "a/b/index.html", b"x")
-    stage_changed(staging, "a/c.html", b"y")
-    assert sorted(p.name for p in staging.iterdir()) == sorted([flat_name("a/b/index.html"), flat_name("a/c.html")])
-    assert all(p.is_file() for p in staging.iterdir())
+    packer = Packer(staging)
     for bad in ("../escape.html", "/tmp/escape.html", "a/../../escape.html", "a\\..\\..\\x", "a/\x00",
                 "C:x.html", "a/C:/x.html"):  # a drive on Windows
         with pytest.raises(ValueError):
-            stage_changed(staging, bad, b"x")
+            packer.add(bad, b"x")
+    assert list(staging.iterdir()) == []
 
 
 def test_commit_changes_follows_links_only_inside_output(tmp_path):
@@ -192,20 +247,17 @@ def test_commit_changes_follows_links_only_inside_output(tmp_path):
     outside.mkdir()
     (output / "outside").symlink_to(outside)
     staging = staging_dir(output)
-    stage_changed(staging, "inside/a.html", b"in")
-    stage_changed(staging, "deep/er/b.html", b"new folders")
-    commit_changes(staging, output, ["inside/a.html", "deep/er/b.html"], [])
+    commit_changes(staging, output, packed(staging, {"inside/a.html": b"in", "deep/er/b.html": b"new folders"}), [])
     assert (output / "real/a.html").read_bytes() == b"in"
     assert (output / "deep/er/b.html").read_bytes() == b"new folders"
     staging = staging_dir(output)
-    stage_changed(staging, "outside/c.html", b"x")
     with pytest.raises(ValueError):
-        commit_changes(staging, output, ["outside/c.html"], [])
+        commit_changes(staging, output, packed(staging, {"outside/c.html": b"x"}), [])
     assert list(outside.iterdir()) == []
     (output / "file").write_text("x")
-    stage_changed(staging, "file/d.html", b"x")
+    staging = staging_dir(output)
     with pytest.raises(NotADirectoryError):
-        commit_changes(staging, output, ["file/d.html"], [])
+        commit_changes(staging, output, packed(staging, {"file/d.html": b"x"}), [])
 
 
 def test_scan_output_skips_the_marker(tmp_path):
