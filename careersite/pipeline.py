@@ -47,7 +47,18 @@ from .content import Article, ReadResult, Source, discover, read_article
 from .errors import BuildFailed, Problem
 from .extras import feeds, search
 from .model import Site, build_site, update_articles
-from .render import Page, Renderer, Theme, make_environment, plan, replan
+from .render import (
+    Page,
+    Renderer,
+    Theme,
+    full_key,
+    known_template_keys,
+    make_environment,
+    plan,
+    remember_template_keys,
+    replan,
+    template_keys,
+)
 from .write import (
     Packer,
     check_output_dir,
@@ -337,7 +348,7 @@ def analyse(sources: list[Source], config: Config, state: State, store: MarkupSt
     if options.warm:  # serve: the model of this process's last build into that folder
         patched = _patched(config, theme, articles, _last_model.get(str(config.output_dir)))
     else:  # the model of the build that wrote the state
-        patched = _patched(config, theme, articles, _from_snapshot(config, state))
+        patched = _patched(config, theme, articles, _from_snapshot(config, state, theme))
         state.model = None  # used or not, free it before the workers fork (~100 MB at 100,000 articles)
     if patched is None:
         site = build_site(articles, config)
@@ -345,7 +356,7 @@ def analyse(sources: list[Source], config: Config, state: State, store: MarkupSt
     else:
         site, pages, plan_problems = patched
     _last_model.pop(str(config.output_dir), None)  # (re)insert last: the oldest entry goes first
-    _last_model[str(config.output_dir)] = (config, theme.digest, articles, site, pages, plan_problems)
+    _last_model[str(config.output_dir)] = (config, theme.static_digest, articles, site, pages, plan_problems)
     while len(_last_model) > 2:  # a process building several sites keeps the latest two
         del _last_model[next(iter(_last_model))]
     env, template_problems = environment(config, theme)
@@ -372,7 +383,7 @@ def _patched(config: Config, theme: Theme, articles: list[Article], last: tuple 
     if last is None:
         return None
     old_config, old_theme, old_articles, site, pages, plan_problems = last
-    if old_config != config or old_theme != theme.digest or len(old_articles) != len(articles):
+    if old_config != config or old_theme != theme.static_digest or len(old_articles) != len(articles):
         return None
     changes: dict[int, Article] = {}
     for old, new in zip(old_articles, articles, strict=True):
@@ -396,16 +407,19 @@ def model_snapshot(config: Config, theme: Theme, site: Site, pages: list[Page], 
     """The model and plan of a build, for its state: without the articles (the state holds them
     already; the snapshot lists their sources in model order) and with pages as plain tuples
     (at 10,000 articles it loads in ~10 ms; making the model and plan takes ~200 ms)."""
-    return (_config_key(config), theme.digest, [a.source for a in site.articles],
-            dataclasses.replace(site, config=None, articles=(), memo={}), [tuple(p) for p in pages], plan_problems)
+    return (_config_key(config), theme.static_digest, [a.source for a in site.articles],
+            dataclasses.replace(site, config=None, articles=(), memo={}), [tuple(p) for p in pages], plan_problems,
+            (theme.digest, known_template_keys(theme)))
 
 
-def _from_snapshot(config: Config, state: State) -> tuple | None:
+def _from_snapshot(config: Config, state: State, theme: Theme) -> tuple | None:
     """The previous build's model and plan from ``state`` in the shape of ``_last_model``."""
     if state.model is None:
         return None
     try:
-        key, theme_digest, order, stripped, rows, plan_problems = state.model
+        key, theme_digest, order, stripped, rows, plan_problems, (digest, template_keys) = state.model
+        if digest == theme.digest and template_keys:
+            remember_template_keys(digest, template_keys)
         if key != _config_key(config):
             return None
         sources = state.sources
@@ -603,8 +617,9 @@ def write_site(site: Site, theme: Theme, env: jinja2.Environment, pages: list[Pa
     report.cold = not incremental
     old = state.outputs if incremental else {}
     intact = {rel for rel, rec in old.items() if on_disk.get(rel) == (rec.size, rec.mtime_ns)}
-    keys = {p.relpath: p.key for p in pages}  # every file of the new site -> its key
-    todo = [p for p in pages if not (p.relpath in intact and old[p.relpath].key == p.key)]
+    tkeys = template_keys(theme, env)
+    keys = {p.relpath: full_key(p, tkeys) for p in pages}  # every file of the new site -> its key
+    todo = [p for p in pages if not (p.relpath in intact and old[p.relpath].key == keys[p.relpath])]
     staging = staging_dir(output)
     try:
         renderer = Renderer(site, theme, store.html, env)

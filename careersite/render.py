@@ -20,13 +20,14 @@ import os
 import unicodedata
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 import jinja2
+import jinja2.meta
 import markupsafe
 from babel.dates import format_date
 from markupsafe import Markup
@@ -76,23 +77,94 @@ class Theme:
     digest: str
     assets: dict[str, str]  # "style.css" -> "static/style.3f2a9c1b.css"
     static: dict[str, bytes]  # output relpath -> bytes
+    templates: dict[str, bytes] = field(default_factory=dict)  # every other file of the theme
+    static_digest: str = ""  # of the static files alone: what the plan of pages reads of the theme
 
     @classmethod
     def load(cls, templates_dir: Path) -> Theme:
         files = theme_files(templates_dir)
-        assets, static = {}, {}
+        assets, static, templates = {}, {}, {}
         for name, data in files:
             if name.startswith("static/"):
                 stem, dot, ext = name.rpartition(".")
                 fingerprinted = f"{stem}.{hashlib.sha256(data).hexdigest()[:10]}.{ext}" if dot else name
                 assets[name[len("static/"):]] = fingerprinted
                 static[fingerprinted] = data
-        return cls(_hash(files), assets, static)
+            else:
+                templates[name] = data
+        return cls(_hash(files), assets, static, templates, _hash(sorted(assets.items())))
 
 
 def render_digest(config: Config, theme: Theme) -> str:
     """Everything besides content that can change any page."""
     return _hash(__version__, markup.VERSION, config.digest(), theme.digest)
+
+
+def _content_base(config: Config) -> str:
+    """What every page's key holds besides its data; the templates it uses are added by
+    :func:`full_key` (see :func:`template_keys`)."""
+    return _hash(__version__, markup.VERSION, config.digest())
+
+
+_template_keys: dict[str, dict[str, str]] = {}  # theme digest -> template_keys() (the latest)
+
+
+def template_keys(theme: Theme, env: jinja2.Environment) -> dict[str, str]:
+    """For each page kind that a template renders, a digest of that template, of every template
+    it extends, includes or imports (transitively), and of the static files' names (pages link
+    to them fingerprinted). Editing ``city.html`` thus re-renders the city pages only, and
+    editing ``base.html`` every page that extends it; feeds, the sitemap and static files use
+    no template. A template that names another by a variable depends on every template.
+    ~20 ms for the sample theme: kept per theme digest (and in the build state, see
+    pipeline.model_snapshot).
+    """
+    known = _template_keys.get(theme.digest)
+    if known is not None:
+        return known
+    refs: dict[str, set[str] | None] = {}
+    for name, data in theme.templates.items():
+        try:
+            found = set(jinja2.meta.find_referenced_templates(env.parse(data.decode("utf-8"), name)))
+        except (jinja2.TemplateSyntaxError, UnicodeDecodeError):
+            found = {None}  # reported when compiled; the build stops there
+        refs[name] = None if None in found else found
+    keys = {}
+    for name in refs:
+        if not name.endswith(".html") or "/" in name:
+            continue  # partials are no page kind
+        used, todo = set(), [name]
+        while todo:
+            current = todo.pop()
+            if current in used:
+                continue
+            used.add(current)
+            named = refs.get(current, set())
+            if named is None:  # dynamic: any template
+                used.update(theme.templates)
+                break
+            todo.extend(named)
+        keys[name[: -len(".html")]] = _hash(theme.static_digest,
+                                            [(n, _hash(theme.templates.get(n))) for n in sorted(used)])
+    _template_keys.clear()
+    _template_keys[theme.digest] = keys
+    return keys
+
+
+def known_template_keys(theme: Theme) -> dict[str, str] | None:
+    """:func:`template_keys` of ``theme`` if already made (to keep them in the build state)."""
+    return _template_keys.get(theme.digest)
+
+
+def remember_template_keys(digest: str, keys: dict[str, str]) -> None:
+    """Take the :func:`template_keys` of the theme with ``digest`` from a previous build's state."""
+    if digest not in _template_keys and isinstance(keys, dict):
+        _template_keys.clear()
+        _template_keys[digest] = keys
+
+
+def full_key(page: Page, keys: dict[str, str]) -> str:
+    """The key a page's output is recorded with: its data's key and its templates' (if any)."""
+    return page.key + keys.get(page.kind, "") if page.kind != "static" else page.key
 
 
 def page_url(relpath: str) -> str:
@@ -114,7 +186,7 @@ def paginated(url: str, number: int) -> str:
 def plan(site: Site, theme: Theme) -> tuple[list[Page], list[Problem]]:
     """Every page of the site with its key, in a fixed order; and URL collisions as problems."""
     config = site.config
-    base = render_digest(config, theme)
+    base = _content_base(config)
     pages: list[Page] = []
     owners: dict[str, tuple[str, str]] = {}  # casefolded relpath -> (what writes it, its content file)
     problems: list[Problem] = []
@@ -239,7 +311,7 @@ def replan(site: Site, theme: Theme, pages: list[Page], articles: set[int], term
     digests changed) and, if ``site_wide``, of the pages that read the site digests. The same
     keys :func:`plan` gives, in a fraction of its time.
     """
-    base = render_digest(site.config, theme)
+    base = _content_base(site.config)
     names = _Names(site)
     refs = {str(i) for i in articles}
     for kind, slug in peers:

@@ -122,11 +122,18 @@ class Scenario:
         return f"delete {path}"
 
     def template(self) -> str:
-        name = self.rng.choice(["article.html", "city.html", "index.html", "static/style.css"])
+        name = self.rng.choice(["article.html", "city.html", "index.html", "static/style.css", "base.html",
+                                "partials/salary_table.html", "group.html"])
         path = self.site.root / "templates" / name
         marker = "/* x */\n" if name.endswith(".css") else "<!-- x -->\n"
         text = path.read_text(encoding="utf-8")
-        path.write_text(text.replace(marker, "", 1) if marker in text else text + marker, encoding="utf-8")
+        if marker in text:
+            text = text.replace(marker, "", 1)
+        elif "{% block main %}\n" in text:  # text after a child template's blocks is dropped
+            text = text.replace("{% block main %}\n", "{% block main %}\n" + marker, 1)
+        else:
+            text += marker
+        path.write_text(text, encoding="utf-8")
         return f"template {name}"
 
     def config(self) -> str:
@@ -610,3 +617,41 @@ def test_a_state_written_by_other_code_or_with_a_foreign_snapshot_is_not_used(ma
     report = pipeline.build(config)
     assert not report.cold and not report.model_updated
     assert _cold_diff(site, tmp_path, "cold2") == []
+
+
+def test_a_template_edit_re_renders_the_pages_that_use_it(make_site, monkeypatch):
+    """Page keys hold the digest of the templates each page kind uses (extends, includes,
+    imports) and of the static files' names, not of the whole theme."""
+    from careersite.config import load_config
+    from careersite.pipeline import build
+    from careersite.render import Renderer
+    rendered: list[str] = []
+    original = Renderer.render
+    monkeypatch.setattr(Renderer, "render", lambda self, page: rendered.append(page.kind) or original(self, page))
+    site = make_site({"bochum/a.md": article(), "bochum/b.md": article("Bäcker", "Bochum"),
+                      "essen/a.md": article("Straßenbauer", "Essen")})
+    config = load_config(site.root / "config.yaml")
+    build(config)
+    templates = site.root / "templates"
+
+    def edit(name: str, old: str, new: str) -> set[str]:
+        path = templates / name
+        text = path.read_text(encoding="utf-8")
+        assert old in text
+        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+        rendered.clear()
+        build(config)
+        return set(rendered)
+
+    assert edit("city.html", "{% block main %}\n", "{% block main %}\n<!-- x -->\n") == {"city"}
+    assert edit("partials/salary_table.html", "<table", "<!-- x --><table") == {"article", "city", "profession"}
+    assert edit("group.html", "{% block main %}\n", "{% block main %}\n<!-- x -->\n") == {"region", "state"}
+    every_template_page = {"index", "404", "article", "city", "profession", "region", "state", "professions"}
+    assert edit("base.html", "<body>", "<body><!-- x -->") == every_template_page
+    assert edit("static/style.css", "\n", "\n/* x */\n") == every_template_page | {"static"}  # a new fingerprint
+    # a template named by a variable may be any: such a template depends on every template
+    dynamic = "{% include term.slug ~ '.none' ignore missing %}\n"
+    assert edit("city.html", "{% block main %}\n", "{% block main %}\n" + dynamic) == {"city"}
+    assert edit("partials/az.html", "<nav", "<!-- y --><nav") >= {"city", "profession", "index", "professions"}
+    assert "city" in edit("partials/pager.html", "{", "<!-- z -->{")
+    assert edit("partials/city_list.html", "{", "<!-- z -->{") >= {"city", "index"}  # city: by the variable
