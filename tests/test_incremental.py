@@ -150,6 +150,16 @@ class Scenario:
         return op()
 
 
+def _recorded(monkeypatch, field: str = "relpath") -> list[str]:
+    """The ``field`` of every page rendered from now on (in this process: tiny sites render here)."""
+    from careersite.render import Renderer
+    rendered: list[str] = []
+    original = Renderer.render
+    monkeypatch.setattr(Renderer, "render",
+                        lambda self, page: rendered.append(getattr(page, field)) or original(self, page))
+    return rendered
+
+
 @pytest.mark.parametrize("seed", [1, 2])
 def test_incremental_build_equals_cold_build_after_random_changes(make_site, tmp_path, seed):
     site = make_site(config="hub_page_size: 100\n")
@@ -183,10 +193,7 @@ def test_a_title_edit_re_renders_the_hubs_but_not_the_other_article_pages(make_s
     titles: a title edit re-renders its page and the lists that show titles, nothing else."""
     from careersite.config import load_config
     from careersite.pipeline import build
-    from careersite.render import Renderer
-    rendered: list[str] = []
-    original = Renderer.render
-    monkeypatch.setattr(Renderer, "render", lambda self, page: rendered.append(page.relpath) or original(self, page))
+    rendered = _recorded(monkeypatch)
     site = make_site({"bochum/a.md": article(), "bochum/b.md": article("Bäcker", "Bochum"),
                       "essen/a.md": article("Straßenbauer", "Essen")})
     config = load_config(site.root / "config.yaml")
@@ -557,10 +564,7 @@ def test_adding_an_article_re_renders_only_what_lists_it(make_site, monkeypatch)
     """An article's index in the model moves when one is added before it; its page key must not."""
     from careersite.config import load_config
     from careersite.pipeline import build
-    from careersite.render import Renderer
-    rendered: list[str] = []
-    original = Renderer.render
-    monkeypatch.setattr(Renderer, "render", lambda self, page: rendered.append(page.relpath) or original(self, page))
+    rendered = _recorded(monkeypatch)
     site = make_site({"essen/a.md": article("Koch", "Essen"), "muenster/a.md": article("Koch", "Münster"),
                       "muenster/b.md": article("Bäcker", "Münster")})
     config = load_config(site.root / "config.yaml")
@@ -624,10 +628,7 @@ def test_a_template_edit_re_renders_the_pages_that_use_it(make_site, monkeypatch
     imports) and of the static files' names, not of the whole theme."""
     from careersite.config import load_config
     from careersite.pipeline import build
-    from careersite.render import Renderer
-    rendered: list[str] = []
-    original = Renderer.render
-    monkeypatch.setattr(Renderer, "render", lambda self, page: rendered.append(page.kind) or original(self, page))
+    rendered = _recorded(monkeypatch, "kind")
     site = make_site({"bochum/a.md": article(), "bochum/b.md": article("Bäcker", "Bochum"),
                       "essen/a.md": article("Straßenbauer", "Essen")})
     config = load_config(site.root / "config.yaml")
