@@ -557,27 +557,35 @@ class Renderer:
             return [], rank, len(peers)
         region = _slug(article.region) if article.region else None
         state = _slug(article.state) if article.state else None
-        near = self._memo.get(("near", group))
-        if near is None:  # the profession's cities A–Z, each with its region's and state's slug
-            near = self._memo[("near", group)] = [
-                (i, _slug(site.articles[i].region or ""), _slug(site.articles[i].state or ""))
-                for i in sorted(peers, key=self._city_key)]
-        # its own city, then the nearest others: same region and state, same region, same state,
-        # then the rest, A–Z each
-        chosen = {index}
-        for tier in range(4):
+        candidates = self._memo.get(("nearest", group, region, state))
+        if candidates is None:  # the same for each article of the group in this region and state
+            near = self._memo.get(("near", group))
+            if near is None:  # the profession's cities A–Z, each with its region's and state's slug
+                near = self._memo[("near", group)] = [
+                    (i, _slug(site.articles[i].region or ""), _slug(site.articles[i].state or ""))
+                    for i in sorted(peers, key=self._city_key)]
+            # same region and state, same region, same state, then the rest; A–Z each
+            tiers: list[list[int]] = [[], [], [], []]
             for i, other_region, other_state in near:
-                if len(chosen) >= COMPARE_LIMIT:
-                    break
                 same_region = region is not None and other_region == region
                 same_state = state is not None and other_state == state
-                if tier == 2 * (not same_region) + (not same_state):  # region and state, region, state, rest
-                    chosen.add(i)
+                tiers[2 * (not same_region) + (not same_state)].append(i)
+            candidates = self._memo[("nearest", group, region, state)] = list(itertools.chain(*tiers))
+        # its own city, then the nearest others
+        chosen = {index}
+        for i in candidates:
+            if len(chosen) >= COMPARE_LIMIT:
+                break
+            chosen.add(i)
         rows = []
         for i in by_salary:
             if i in chosen:
-                delta = _delta(site.articles[i].salary.mid, stat.median) if stat else None
-                rows.append({**self._peer_card(i)._asdict(), "delta": delta, "current": i == index})
+                row = self._memo.get(("row", group, i))
+                if row is None:  # shared by the group's pages; copied where it is the current one
+                    delta = _delta(site.articles[i].salary.mid, stat.median) if stat else None
+                    row = self._memo[("row", group, i)] = {**self._peer_card(i)._asdict(), "delta": delta,
+                                                          "current": False}
+                rows.append({**row, "current": True} if i == index else row)
         return rows, rank, len(peers)
 
     def _related(self, index: int) -> list[dict[str, Any]]:
