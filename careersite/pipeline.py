@@ -18,6 +18,7 @@ import hashlib
 import json
 import os
 import pickle
+import select
 import shutil
 import signal
 import time
@@ -35,6 +36,7 @@ from .cache import (
     MarkupStore,
     OutputFile,
     State,
+    StateLoader,
     build_lock,
     code_version,
     load_state,
@@ -128,7 +130,19 @@ def build(config: Config, options: BuildOptions | None = None, state: State | No
         remove_stale_staging(config.output_dir)
         clock("discover")
         started_ns = time.time_ns()  # before any stat is read: see read_sources on trusting stats
-        sources = discover(config.content_dir)
+        loader = None
+        if state is None and not options.full:
+            # The content folder is scanned in a child process while this one starts loading
+            # the state: a build that changes something needs both (one edit at 10,000
+            # articles: 50 ms of scanning, 160 of loading); a no-op needs only the scan, so
+            # loading stops as soon as the scan is in, and the state is not loaded further.
+            finding = _Background(discover, config.content_dir)
+            loader = StateLoader(config.cache_dir, config.output_dir)
+            while not finding.ready() and loader.step():
+                pass
+            sources = finding.result()
+        else:
+            sources = discover(config.content_dir)
         if state is None and _nothing_changed(config, sources, options, report):
             clock(None)
             if options.strict and report.warnings:
@@ -140,8 +154,10 @@ def build(config: Config, options: BuildOptions | None = None, state: State | No
             # Stat every output file (to find damaged or deleted ones) in a child process while
             # this one loads the state and builds the model (~0.15 s at 10,000 articles).
             scan = _Background(scan_output, config.output_dir)
-        if state is None or options.full:
-            state = State() if options.full else load_state(config.cache_dir, config.output_dir)
+        if options.full:
+            state = State()
+        elif state is None:
+            state = loader.state() if loader else load_state(config.cache_dir, config.output_dir)
         store = MarkupStore(config.cache_dir / "markup.sqlite3")
         try:
             found = analyse(sources, config, state, store, options, clock)
@@ -213,6 +229,10 @@ class _Background:
                     os._exit(code)
             os.close(write_fd)
             self._pid, self._fd = pid, read_fd
+
+    def ready(self) -> bool:
+        """Whether :meth:`result` would not wait (for long): the child has begun to answer."""
+        return self._fd is None or bool(select.select([self._fd], [], [], 0)[0])
 
     def result(self) -> Any:
         if self._fd is None:
@@ -621,6 +641,7 @@ def write_site(site: Site, theme: Theme, env: jinja2.Environment, pages: list[Pa
     keys = {p.relpath: full_key(p, tkeys) for p in pages}  # every file of the new site -> its key
     todo = [p for p in pages if not (p.relpath in intact and old[p.relpath].key == keys[p.relpath])]
     staging = staging_dir(output)
+    packer = None
     try:
         renderer = Renderer(site, theme, store.html, env)
         # an incremental build appends its changed files to packs (see write.Packer)

@@ -92,7 +92,10 @@ class Theme:
                 static[fingerprinted] = data
             else:
                 templates[name] = data
-        return cls(_hash(files), assets, static, templates, _hash(sorted(assets.items())))
+        # the static files' names and bytes (a name without a dot has no fingerprint)
+        static_digest = _hash([(name, hashlib.sha256(data).hexdigest()) for name, data in files
+                               if name.startswith("static/")])
+        return cls(_hash(files), assets, static, templates, static_digest)
 
 
 def render_digest(config: Config, theme: Theme) -> str:
@@ -124,10 +127,12 @@ def template_keys(theme: Theme, env: jinja2.Environment) -> dict[str, str]:
     refs: dict[str, set[str] | None] = {}
     for name, data in theme.templates.items():
         try:
-            found = set(jinja2.meta.find_referenced_templates(env.parse(data.decode("utf-8"), name)))
+            found = {_template_name(n) for n in jinja2.meta.find_referenced_templates(env.parse(data.decode(), name))}
         except (jinja2.TemplateSyntaxError, UnicodeDecodeError):
             found = {None}  # reported when compiled; the build stops there
-        refs[name] = None if None in found else found
+        # a name not among the theme's files (missing, or spelt otherwise on a file system that
+        # ignores case) counts as a name Jinja resolves at render time
+        refs[name] = None if None in found or not found <= theme.templates.keys() else found
     keys = {}
     for name in refs:
         if not name.endswith(".html") or "/" in name:
@@ -148,6 +153,16 @@ def template_keys(theme: Theme, env: jinja2.Environment) -> dict[str, str]:
     _template_keys.clear()
     _template_keys[theme.digest] = keys
     return keys
+
+
+def _template_name(name: str | None) -> str | None:
+    """A template name as Jinja's loader resolves it ("./partials//x.html" -> "partials/x.html")."""
+    if name is None:
+        return None
+    try:
+        return "/".join(jinja2.loaders.split_template_path(name))
+    except jinja2.TemplateNotFound:  # ".." in it: never loads
+        return None
 
 
 def known_template_keys(theme: Theme) -> dict[str, str] | None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import hashlib
 import os
 import shutil
@@ -195,6 +196,9 @@ def commit_changes(staging: Path, output: Path, changed: dict[str, tuple[str, in
     folders: dict[str, str] = {"": str(root)}  # checked folders of output (relpath -> real path)
     written: dict[str, tuple[int, int]] = {}
     packs: dict[str, Any] = {}
+    # Writing in place on a nearly full disk could fail half way through a file: replace the
+    # files then (a failed write leaves the old file whole), as the staging folder holds them.
+    in_place = _room_for(root, sum(size for _, _, size in changed.values()))
     try:
         for relpath, (pack, offset, size) in changed.items():
             problem = check_relpath(relpath)
@@ -205,8 +209,11 @@ def commit_changes(staging: Path, output: Path, changed: dict[str, tuple[str, in
                 fh = packs[pack] = open(os.path.join(staging, pack), "rb")  # noqa: SIM115 - closed below
             fh.seek(offset)
             data = fh.read(size)
+            if len(data) != size:
+                raise OSError(f"the staged copy of {relpath} is incomplete")
             folder, _, name = relpath.rpartition("/")
-            written[relpath] = _put(os.path.join(_folder(root, folder, folders), name), data, staging, relpath)
+            written[relpath] = _put(os.path.join(_folder(root, folder, folders), name), data, staging, relpath,
+                                    in_place)
     finally:
         for fh in packs.values():
             fh.close()
@@ -227,22 +234,35 @@ def commit_changes(staging: Path, output: Path, changed: dict[str, tuple[str, in
     return written
 
 
-def _put(path: str, data: bytes, staging: Path, relpath: str) -> tuple[int, int]:
+def _room_for(folder: Path, size: int) -> bool:
+    """Whether the file system of ``folder`` has ample room for ``size`` more bytes."""
+    try:
+        st = os.statvfs(folder)
+    except (OSError, AttributeError):  # no statvfs (Windows): replace files, never write in place
+        return False
+    return st.f_bavail * st.f_frsize > 2 * size + (64 << 20)
+
+
+def _put(path: str, data: bytes, staging: Path, relpath: str, in_place: bool = True) -> tuple[int, int]:
     """Write ``data`` to ``path`` (see :func:`commit_changes`); its (size, mtime_ns) after."""
     fd = -1
-    if os.name == "posix":
+    if os.name == "posix" and in_place:
         try:
             st = os.lstat(path)
         except FileNotFoundError:  # a new file
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o666)
         else:
             if stat.S_ISREG(st.st_mode) and st.st_nlink == 1:
-                with contextlib.suppress(OSError):  # changed under us (a link now?): replace it
+                try:
                     fd = os.open(path, os.O_WRONLY | _NOFOLLOW | _NONBLOCK)
                     opened = os.fstat(fd)
-                    if (opened.st_ino, opened.st_dev) != (st.st_ino, st.st_dev) or opened.st_nlink != 1:
+                except OSError:  # changed under us (a link now?): replace it
+                    opened = None
+                if opened is None or (opened.st_ino, opened.st_dev) != (st.st_ino, st.st_dev) \
+                        or opened.st_nlink != 1:
+                    if fd >= 0:
                         os.close(fd)
-                        fd = -1
+                    fd = -1
     if fd < 0:  # replace whatever is there with a new file
         new = os.path.join(staging, flat_name(relpath))
         with open(new, "wb") as fh:
@@ -256,9 +276,35 @@ def _put(path: str, data: bytes, staging: Path, relpath: str) -> tuple[int, int]
             view = view[os.write(fd, view):]
         os.ftruncate(fd, len(data))
         st = os.fstat(fd)
-    finally:
+        if stat.S_IMODE(st.st_mode) != _new_file_mode():  # as a new file would have it (a cold build)
+            os.fchmod(fd, _new_file_mode())
+            st = os.fstat(fd)
+    except BaseException:
+        # Never leave a file half old, half new: without it the next build renders it again.
         os.close(fd)
+        fd = -1
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+        raise
+    finally:
+        if fd >= 0:
+            os.close(fd)
     return st.st_size, st.st_mtime_ns
+
+
+@functools.lru_cache(maxsize=1)
+def _new_file_mode() -> int:
+    """The permissions a new file gets here (0o666 less the umask)."""
+    try:  # Linux shows the umask without changing it
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return 0o666 & ~int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
 
 
 def _folder(root: Path, relpath: str, known: dict[str, str]) -> str:

@@ -259,8 +259,8 @@ def test_proven_noop_skips_the_state_and_detects_changes(make_site, monkeypatch)
     config = load_config(site.root / "config.yaml")
     pipeline.build(config)
     loads = []
-    real_load = pipeline.load_state
-    monkeypatch.setattr(pipeline, "load_state", lambda *a: loads.append(a) or real_load(*a))
+    real_state = pipeline.StateLoader.state  # the state is loaded in steps while the sources are found
+    monkeypatch.setattr(pipeline.StateLoader, "state", lambda self: loads.append(self) or real_state(self))
     report = pipeline.build(config)
     assert loads == [] and report.rendered == 0 and report.pages > 0  # the fast path
     # a changed source is seen (its mtime is new, so neither trusted nor equal)
@@ -656,3 +656,43 @@ def test_a_template_edit_re_renders_the_pages_that_use_it(make_site, monkeypatch
     assert edit("partials/az.html", "<nav", "<!-- y --><nav") >= {"city", "profession", "index", "professions"}
     assert "city" in edit("partials/pager.html", "{", "<!-- z -->{")
     assert edit("partials/city_list.html", "{", "<!-- z -->{") >= {"city", "index"}  # city: by the variable
+
+
+@pytest.mark.parametrize("how", ["static file", "static file a template includes", "./partials", "partials//"])
+def test_theme_edits_the_keys_must_see(make_site, tmp_path, how):
+    """Found by review: a static file without a dot in its name has no fingerprint, and Jinja
+    resolves "./partials/x.html" and "partials//x.html" to partials/x.html."""
+    site = make_site({"bochum/a.md": article(), "essen/a.md": article("Koch", "Essen")})
+    templates = site.root / "templates"
+    if how.startswith("static"):
+        changed = templates / "static" / "CNAME"
+        changed.write_text("alt.example.org\n")
+        if how == "static file a template includes":
+            base = templates / "base.html"
+            base.write_text(base.read_text().replace("<body>", '<body>{% include "static/CNAME" %}', 1))
+    else:
+        city = templates / "city.html"
+        name = "./partials/pager.html" if how == "./partials" else "partials//pager.html"
+        city.write_text(city.read_text().replace('{% include "partials/pager.html" %}', f'{{% include "{name}" %}}'))
+        changed = templates / "partials" / "pager.html"
+    assert site.build("-q") == 0
+    changed.write_text("<!-- neu -->\n" + changed.read_text())
+    assert site.build("-q") == 0
+    assert _cold_diff(site, tmp_path, "cold") == []
+
+
+def test_a_failure_before_rendering_keeps_its_error_and_cleans_up(make_site, monkeypatch):
+    from careersite import pipeline
+    from careersite.config import load_config
+    site = make_site({"bochum/a.md": article()})
+    config = load_config(site.root / "config.yaml")
+    pipeline.build(config)
+    site.write("bochum/a.md", article(min=3100))
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("broken renderer")
+
+    monkeypatch.setattr(pipeline, "Renderer", broken)
+    with pytest.raises(RuntimeError, match="broken renderer"):
+        pipeline.build(config)
+    assert [p.name for p in site.root.iterdir() if "careersite-tmp" in p.name] == []

@@ -360,3 +360,55 @@ def test_removed_article_disappears_from_output(make_site):
     assert site.build() == 0
     assert not (site.output / "essen").exists()
     assert not (site.output / "berufe/baecker").exists()
+
+
+@pytest.mark.skipif(os.name != "posix", reason="in-place writes are for POSIX")
+def test_a_failed_write_in_place_leaves_no_half_written_file(tmp_path, monkeypatch):
+    import errno
+
+    from careersite import write
+    output = tmp_path / "output"
+    output.mkdir()
+    (output / "a.html").write_bytes(b"old " * 1000)
+    staging = staging_dir(output)
+    places = packed(staging, {"a.html": b"new " * 2000})
+    real_write = os.write
+    calls = []
+
+    def full_disk(fd, data):
+        calls.append(fd)
+        if len(calls) > 1:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write(fd, bytes(data)[:100])  # a partial write first
+
+    monkeypatch.setattr(write.os, "write", full_disk)
+    with pytest.raises(OSError):
+        commit_changes(staging, output, places, [])
+    assert not (output / "a.html").exists()  # gone, not torn: the next build writes it again
+
+
+def test_a_nearly_full_disk_replaces_files_instead(tmp_path, monkeypatch):
+    from careersite import write
+    output = tmp_path / "output"
+    output.mkdir()
+    (output / "a.html").write_text("old")
+    inode = (output / "a.html").stat().st_ino
+    monkeypatch.setattr(write, "_room_for", lambda folder, size: False)
+    staging = staging_dir(output)
+    commit_changes(staging, output, packed(staging, {"a.html": b"new"}), [])
+    assert (output / "a.html").read_bytes() == b"new"
+    if os.name == "posix":
+        assert (output / "a.html").stat().st_ino != inode
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
+def test_a_file_written_in_place_gets_the_permissions_of_a_new_file(tmp_path):
+    output = tmp_path / "output"
+    output.mkdir()
+    (output / "new.html").write_text("x")
+    expected = (output / "new.html").stat().st_mode & 0o777
+    (output / "a.html").write_text("old")
+    os.chmod(output / "a.html", 0o600)
+    staging = staging_dir(output)
+    commit_changes(staging, output, packed(staging, {"a.html": b"new"}), [])
+    assert (output / "a.html").stat().st_mode & 0o777 == expected
