@@ -130,71 +130,81 @@ def build(config: Config, options: BuildOptions | None = None, state: State | No
         remove_stale_staging(config.output_dir)
         clock("discover")
         started_ns = time.time_ns()  # before any stat is read: see read_sources on trusting stats
-        loader = None
-        if state is None and not options.full:
-            # The content folder is scanned in a child process while this one starts loading
-            # the state: a build that changes something needs both (one edit at 10,000
-            # articles: 50 ms of scanning, 160 of loading); a no-op needs only the scan, so
-            # loading stops as soon as the scan is in, and the state is not loaded further.
-            finding = _Background(discover, config.content_dir)
-            loader = StateLoader(config.cache_dir, config.output_dir)
-            while not finding.ready() and loader.step():
-                pass
-            sources = finding.result()
-        else:
-            sources = discover(config.content_dir)
-        if state is None and _nothing_changed(config, sources, options, report):
-            clock(None)
-            if options.strict and report.warnings:
-                raise BuildFailed([dataclasses.replace(p, severity="error") for p in report.warnings])
-            return report
-        clock("state")
         scan = None
         if not options.warm and not options.full:
             # Stat every output file (to find damaged or deleted ones) in a child process while
-            # this one loads the state and builds the model (~0.15 s at 10,000 articles).
+            # this one loads the state and builds the model (~0.15 s at 10,000 articles); the
+            # no-op check compares them too. Forked first, while this process is small.
             scan = _Background(scan_output, config.output_dir)
-        if options.full:
-            state = State()
-        elif state is None:
-            state = loader.state() if loader else load_state(config.cache_dir, config.output_dir)
-        store = MarkupStore(config.cache_dir / "markup.sqlite3")
         try:
-            found = analyse(sources, config, state, store, options, clock)
-            read, site, theme, pages, env = found.read, found.site, found.theme, found.pages, found.env
-            problems = found.problems
-            report.model_updated = found.model_updated
-            report.warnings = [shown(config, p) for p in site.warnings]
-            if options.strict:
-                problems += [dataclasses.replace(p, severity="error") for p in site.warnings]
-            if problems:
-                raise BuildFailed([shown(config, p) for p in problems])
-            from_files: dict[str, Path] = {}
-            if options.shard:
-                pages = shards.select(site, pages, *options.shard)
-            elif options.merge_from:
-                from_files = shards.collect(options.merge_from, site, pages, shards.fingerprint(site, theme))
-            clock("render")
-            outputs = write_site(site, theme, env, pages, state, store, options, report, from_files,
-                                 on_disk=scan.result() if scan is not None and state.outputs else None)
-            clock("cache")
-            new_state = State(parse_digest=_parse_digest(config), started_ns=started_ns, sources=read,
-                              outputs=outputs)
-            if not options.warm and not _unchanged(state, new_state):  # a no-op leaves the cache as it is
-                new_state.model = model_snapshot(config, theme, site, found.pages, found.plan_problems)
-                save_state(config.cache_dir, config.output_dir, new_state, previous=state)
-                new_state.model = None  # on disk for the next build; not kept in memory (serve)
-            if not options.warm and not report.deferred and not options.shard and not options.merge_from:
-                _save_signature(config, sources, theme, outputs, started_ns, report, len(site.articles))
-            if not options.warm:  # serve's quick rebuilds leave it to its idle full build
-                store.prune({a.body_key for _, r in read.values() if r.article for a in [r.article]})
+            loader = None
+            if state is None and not options.full:
+                # The content folder is scanned in a child process too while this one starts
+                # loading the state: a build that changes something needs both (one edit at
+                # 10,000 articles: 50 ms of scanning, 160 of loading); a no-op only the scans,
+                # so loading stops once the content scan is in and the no-op is proven.
+                finding = _Background(discover, config.content_dir)
+                loader = StateLoader(config.cache_dir, config.output_dir)
+                while not finding.ready() and loader.step():
+                    pass
+                sources = finding.result()
+            else:
+                sources = discover(config.content_dir)
+            if state is None and _nothing_changed(config, sources, options, report, scan):
+                clock(None)
+                if options.strict and report.warnings:
+                    raise BuildFailed([dataclasses.replace(p, severity="error") for p in report.warnings])
+                return report
+            clock("state")
+            if options.full:
+                state = State()
+            elif state is None:
+                state = loader.state() if loader else load_state(config.cache_dir, config.output_dir)
+            new_state, site, outputs = _build_from(config, options, state, sources, started_ns, scan, report, clock)
         finally:
-            store.close()
             if scan is not None:
                 scan.close()
     clock(None)
     report.articles, report.pages, report.state = len(site.articles), len(outputs), new_state
     return report
+
+
+def _build_from(config: Config, options: BuildOptions, state: State, sources: list[Source], started_ns: int,
+                scan: _Background | None, report: BuildReport, clock: _Clock) -> tuple[State, Site, dict]:
+    """The build once its sources and the previous state are known (see :func:`build`)."""
+    store = MarkupStore(config.cache_dir / "markup.sqlite3")
+    try:
+        found = analyse(sources, config, state, store, options, clock)
+        read, site, theme, pages, env = found.read, found.site, found.theme, found.pages, found.env
+        problems = found.problems
+        report.model_updated = found.model_updated
+        report.warnings = [shown(config, p) for p in site.warnings]
+        if options.strict:
+            problems += [dataclasses.replace(p, severity="error") for p in site.warnings]
+        if problems:
+            raise BuildFailed([shown(config, p) for p in problems])
+        from_files: dict[str, Path] = {}
+        if options.shard:
+            pages = shards.select(site, pages, *options.shard)
+        elif options.merge_from:
+            from_files = shards.collect(options.merge_from, site, pages, shards.fingerprint(site, theme))
+        clock("render")
+        outputs = write_site(site, theme, env, pages, state, store, options, report, from_files,
+                             on_disk=scan.result() if scan is not None and state.outputs else None)
+        clock("cache")
+        new_state = State(parse_digest=_parse_digest(config), started_ns=started_ns, sources=read,
+                          outputs=outputs)
+        if not options.warm and not _unchanged(state, new_state):  # a no-op leaves the cache as it is
+            new_state.model = model_snapshot(config, theme, site, found.pages, found.plan_problems)
+            save_state(config.cache_dir, config.output_dir, new_state, previous=state)
+            new_state.model = None  # on disk for the next build; not kept in memory (serve)
+        if not options.warm and not report.deferred and not options.shard and not options.merge_from:
+            _save_signature(config, sources, theme, outputs, started_ns, report, len(site.articles))
+        if not options.warm:  # serve's quick rebuilds leave it to its idle full build
+            store.prune({a.body_key for _, r in read.values() if r.article for a in [r.article]})
+    finally:
+        store.close()
+    return new_state, site, outputs
 
 
 class _Background:
@@ -208,6 +218,7 @@ class _Background:
     def __init__(self, fn: Callable, *args: Any):
         self._fn, self._args = fn, args
         self._pid = self._fd = None
+        self._done, self._value = False, None
         if hasattr(os, "fork"):
             read_fd, write_fd = os.pipe()
             pid = os.fork()
@@ -235,6 +246,12 @@ class _Background:
         return self._fd is None or bool(select.select([self._fd], [], [], 0)[0])
 
     def result(self) -> Any:
+        if self._done:
+            return self._value
+        self._value, self._done = self._result(), True
+        return self._value
+
+    def _result(self) -> Any:
         if self._fd is None:
             return self._fn(*self._args)
         fd, self._fd = self._fd, None
@@ -301,7 +318,8 @@ def _save_signature(config: Config, sources: list[Source], theme: Theme, outputs
     os.replace(tmp, path)
 
 
-def _nothing_changed(config: Config, sources: list[Source], options: BuildOptions, report: BuildReport) -> bool:
+def _nothing_changed(config: Config, sources: list[Source], options: BuildOptions, report: BuildReport,
+                     scan: _Background | None = None) -> bool:
     """True when the last build's signature proves that this build would change nothing."""
     if options.full or options.shard or options.merge_from:
         return False
@@ -314,7 +332,7 @@ def _nothing_changed(config: Config, sources: list[Source], options: BuildOption
         return False
     if _inputs_hash(config, sources, Theme.load(config.templates_dir)) != saved["inputs"]:
         return False
-    if _outputs_hash(scan_output(config.output_dir)) != saved["outputs"]:
+    if _outputs_hash(scan.result() if scan is not None else scan_output(config.output_dir)) != saved["outputs"]:
         return False
     report.cold = False
     report.pages, report.articles = saved["pages"], saved["articles"]
