@@ -656,8 +656,19 @@ def write_site(site: Site, theme: Theme, env: jinja2.Environment, pages: list[Pa
     old = state.outputs if incremental else {}
     intact = {rel for rel, rec in old.items() if on_disk.get(rel) == (rec.size, rec.mtime_ns)}
     tkeys = template_keys(theme, env)
-    keys = {p.relpath: full_key(p, tkeys) for p in pages}  # every file of the new site -> its key
-    todo = [p for p in pages if not (p.relpath in intact and old[p.relpath].key == keys[p.relpath])]
+    # Every file of the new site -> its key, or the page whose full_key() it is: made once the
+    # workers are done (at 100,000 pages the strings are ~10 MB, in every worker's memory too).
+    keys: dict[str, str | Page] = {}
+    todo = []
+    for p in pages:
+        before = old.get(p.relpath)
+        if before is not None and before.key == full_key(p, tkeys):
+            keys[p.relpath] = before.key
+            if p.relpath in intact:
+                continue
+        else:
+            keys[p.relpath] = p
+        todo.append(p)
     staging = staging_dir(output)
     packer = None
     try:
@@ -709,6 +720,8 @@ def write_site(site: Site, theme: Theme, env: jinja2.Environment, pages: list[Pa
         raise
     outputs: dict[str, OutputFile] = {}
     for relpath, key in keys.items():
+        if not isinstance(key, str):
+            key = full_key(key, tkeys)
         if relpath not in rendered:
             outputs[relpath] = old[relpath]
             continue

@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 
 import jinja2
 import jinja2.meta
+import jinja2.runtime
 import markupsafe
 from babel.dates import format_date
 from markupsafe import Markup
@@ -585,7 +586,9 @@ class Renderer:
                 same_region = region is not None and other_region == region
                 same_state = state is not None and other_state == state
                 tiers[2 * (not same_region) + (not same_state)].append(i)
-            candidates = self._memo[("nearest", group, region, state)] = list(itertools.chain(*tiers))
+            # at most COMPARE_LIMIT are taken (the article's own city among them, or not)
+            candidates = self._memo[("nearest", group, region, state)] = list(
+                itertools.islice(itertools.chain(*tiers), COMPARE_LIMIT))
         # its own city, then the nearest others
         chosen = {index}
         for i in candidates:
@@ -595,12 +598,8 @@ class Renderer:
         rows = []
         for i in by_salary:
             if i in chosen:
-                row = self._memo.get(("row", group, i))
-                if row is None:  # shared by the group's pages; copied where it is the current one
-                    delta = _delta(site.articles[i].salary.mid, stat.median) if stat else None
-                    row = self._memo[("row", group, i)] = {**self._peer_card(i)._asdict(), "delta": delta,
-                                                          "current": False}
-                rows.append({**row, "current": True} if i == index else row)
+                delta = _delta(site.articles[i].salary.mid, stat.median) if stat else None
+                rows.append({**self._peer_card(i)._asdict(), "delta": delta, "current": i == index})
         return rows, rank, len(peers)
 
     def _related(self, index: int) -> list[dict[str, Any]]:
@@ -949,15 +948,46 @@ class _Environment(jinja2.Environment):
     """
 
     def getattr(self, obj: Any, attribute: str) -> Any:
-        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+        if type(obj) is dict:
+            if attribute not in _DICT_ATTRIBUTES:
+                try:
+                    return obj[attribute]
+                except KeyError:
+                    pass
+        else:  # Jinja's first try, without a second method call for every card field
             try:
-                return obj[attribute]
-            except KeyError:
+                return _getattr(obj, attribute)
+            except AttributeError:
                 pass
         return super().getattr(obj, attribute)
 
 
+class _Context(jinja2.runtime.Context):
+    """Jinja2's context with a quicker ``{{ f(x) }}`` for plain functions (``link`` and ``asset``:
+    ~30 calls per article page).
+
+    For a function not marked with ``@pass_context`` and the like, Jinja's ``Context.call``
+    asks twice whether it wants an argument passed (attribute lookups that fail) and then calls
+    it; this does the same without asking where the function's ``__dict__`` says no.
+    """
+
+    def call(__self, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805 - Jinja's signature
+        if type(__obj) is _FunctionType and "jinja_pass_arg" not in __obj.__dict__:
+            if kwargs:
+                kwargs.pop("_loop_vars", None)
+                kwargs.pop("_block_vars", None)
+            try:
+                return __obj(*args, **kwargs)
+            except StopIteration:
+                return __self.environment.undefined(
+                    "value was undefined because a callable raised a StopIteration exception")
+        return super().call(__obj, *args, **kwargs)
+
+
+_getattr = getattr
+_FunctionType = type(lambda: None)
 _Environment.template_class = _Template
+_Environment.context_class = _Context
 
 
 def make_environment(config: Config) -> jinja2.Environment:

@@ -340,3 +340,39 @@ def test_incremental_build_matches_a_cold_build_when_another_citys_name_changes(
     cold = make_site({**files, **changed}, name="cold")
     assert cold.build() == 0
     assert site.files() == cold.files()
+
+
+def test_the_quicker_calls_and_lookups_behave_as_jinja_s(make_site):
+    """careersite's Jinja environment calls plain functions and looks up attributes on its own
+    fast paths; what a template sees must be what stock Jinja gives."""
+    import collections
+
+    import jinja2
+
+    from careersite.config import load_config
+    site = make_site({"bochum/a.md": article()})
+    env = render.make_environment(load_config(site.root / "config.yaml"))
+    stock = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+
+    @jinja2.pass_context
+    def with_context(context, x):
+        return f"{context['name']}:{x}"
+
+    def stops(x):
+        raise StopIteration
+
+    card = collections.namedtuple("Card", "url role")("/a/", "Koch")
+    values = {"plain": lambda x, y="": f"<{x}{y}>", "with_context": with_context, "name": "ctx", "card": card,
+              "row": {"url": "/b/", "items": 1}, "stops": stops}
+    source = ("{{ plain(1) }} {{ plain(2, y=3) }} {{ with_context(4) }} {{ card.role }} {{ card.url }} "
+              "{{ row.url }} {{ row['url'] }} {{ card.index('Koch') }} "
+              "{% for n in [5, 6] %}{{ plain(n) }}{{ with_context(n) }}{% endfor %}")
+    assert env.from_string(source).render(values) == stock.from_string(source).render(values)
+    for broken in ("{{ stops(1) }}", "{{ card.missing }}", "{{ row.missing }}", "{{ row.items }}x"):
+        results = []
+        for environment in (env, stock):
+            try:
+                results.append(environment.from_string(broken).render(values))
+            except jinja2.UndefinedError as exc:
+                results.append(type(exc))
+        assert results[0] == results[1], broken
