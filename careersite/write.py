@@ -20,7 +20,6 @@ import shutil
 import stat
 import sys
 from pathlib import Path
-from typing import Any
 
 from .config import Config
 from .errors import Problem
@@ -195,28 +194,30 @@ def commit_changes(staging: Path, output: Path, changed: dict[str, tuple[str, in
     root = output.resolve()
     folders: dict[str, str] = {"": str(root)}  # checked folders of output (relpath -> real path)
     written: dict[str, tuple[int, int]] = {}
-    packs: dict[str, Any] = {}
+    packs: dict[str, int] = {}  # pack name -> open file descriptor
     # Writing in place on a nearly full disk could fail half way through a file: replace the
     # files then (a failed write leaves the old file whole), as the staging folder holds them.
     in_place = _room_for(root, sum(size for _, _, size in changed.values()))
+    jobs = []  # (relpath, target path, pack, offset, size); folders are made here, in order
+    for relpath, (pack, offset, size) in changed.items():
+        problem = check_relpath(relpath)
+        if problem:
+            raise ValueError(f"unsafe output path {relpath!r}: {problem}")
+        folder, _, name = relpath.rpartition("/")
+        jobs.append((relpath, os.path.join(_folder(root, folder, folders), name), pack, offset, size))
+
+    read = os.pread if hasattr(os, "pread") else _read_at  # (two threads wrote no faster: measured)
     try:
-        for relpath, (pack, offset, size) in changed.items():
-            problem = check_relpath(relpath)
-            if problem:
-                raise ValueError(f"unsafe output path {relpath!r}: {problem}")
-            fh = packs.get(pack)
-            if fh is None:
-                fh = packs[pack] = open(os.path.join(staging, pack), "rb")  # noqa: SIM115 - closed below
-            fh.seek(offset)
-            data = fh.read(size)
+        for pack in {job[2] for job in jobs}:
+            packs[pack] = os.open(os.path.join(staging, pack), os.O_RDONLY | _BINARY)
+        for relpath, target, pack, offset, size in jobs:
+            data = read(packs[pack], size, offset)
             if len(data) != size:
                 raise OSError(f"the staged copy of {relpath} is incomplete")
-            folder, _, name = relpath.rpartition("/")
-            written[relpath] = _put(os.path.join(_folder(root, folder, folders), name), data, staging, relpath,
-                                    in_place)
+            written[relpath] = _put(target, data, staging, relpath, in_place)
     finally:
-        for fh in packs.values():
-            fh.close()
+        for fd in packs.values():
+            os.close(fd)
     parents = set()
     for relpath in removed:
         target = safe_join(output, relpath)
@@ -232,6 +233,12 @@ def commit_changes(staging: Path, output: Path, changed: dict[str, tuple[str, in
             folder = folder.parent
     shutil.rmtree(staging, ignore_errors=True)
     return written
+
+
+def _read_at(fd: int, size: int, offset: int) -> bytes:
+    """os.pread() where there is none (Windows)."""
+    os.lseek(fd, offset, os.SEEK_SET)
+    return os.read(fd, size)
 
 
 def _room_for(folder: Path, size: int) -> bool:

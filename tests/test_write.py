@@ -412,3 +412,14 @@ def test_a_file_written_in_place_gets_the_permissions_of_a_new_file(tmp_path):
     staging = staging_dir(output)
     commit_changes(staging, output, packed(staging, {"a.html": b"new"}), [])
     assert (output / "a.html").stat().st_mode & 0o777 == expected
+
+
+def test_reading_a_pack_without_pread(tmp_path):
+    from careersite.write import _read_at
+    path = tmp_path / "pack"
+    path.write_bytes(b"firstsecond")
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        assert _read_at(fd, 6, 5) == b"second" and _read_at(fd, 5, 0) == b"first"
+    finally:
+        os.close(fd)
