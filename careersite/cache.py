@@ -112,56 +112,23 @@ def state_path(cache_dir: Path, output_dir: Path) -> Path:
 
 def load_state(cache_dir: Path, output_dir: Path) -> State:
     """The previous build's state, or an empty one when there is none or it cannot be trusted."""
-    loader = StateLoader(cache_dir, output_dir)
-    while loader.step():
-        pass
-    return loader.state()
-
-
-class StateLoader:
-    """Loads the state a chunk file at a time (:meth:`step`), so a build can do other things
-    between chunks (see pipeline.build: it waits for the content folder's scan this way)."""
-
-    def __init__(self, cache_dir: Path, output_dir: Path):
-        self._cache_dir, self._output_dir = cache_dir, output_dir
-        self._state: State | None = None
-        self._todo: list[str] | None = None  # chunk files still to load; None before the head file
-        self._sources: dict = {}
-
-    def step(self) -> bool:
-        """Load the next part; False once all is loaded (or found unusable)."""
-        if self._todo is not None and not self._todo:
-            return False
-        try:
-            if self._todo is None:
-                with open(state_path(self._cache_dir, self._output_dir), "rb") as fh:
-                    state = pickle.load(fh)
-                if (not isinstance(state, State) or state.format != STATE_FORMAT or state.version != code_version()
-                        or state.schema != record_schema()
-                        or state.output_dir != str(self._output_dir.resolve())):
-                    return self._give_up()
-                self._state = state
-                self._todo = [name for _, name in sorted(state.chunks.items(), reverse=True)]
-            else:
-                with open(self._cache_dir / self._todo[-1], "rb") as fh:
-                    self._sources.update(pickle.load(fh))
-                self._todo.pop()
-        except Exception:  # none, or a truncated, foreign or old-format file: start cold, never fail
-            return self._give_up()
-        return bool(self._todo)
-
-    def _give_up(self) -> bool:
-        self._state, self._todo = None, []
-        return False
-
-    def state(self) -> State:
-        """The loaded state (an empty one if there was none or it could not be trusted)."""
-        while self.step():
-            pass
-        if self._state is None:
+    path = state_path(cache_dir, output_dir)
+    try:
+        with open(path, "rb") as fh:
+            state = pickle.load(fh)
+        if (not isinstance(state, State) or state.format != STATE_FORMAT or state.version != code_version()
+                or state.schema != record_schema() or state.output_dir != str(output_dir.resolve())):
             return State()
-        self._state.sources = self._sources
-        return self._state
+        sources: dict = {}
+        for _, name in sorted(state.chunks.items()):
+            with open(cache_dir / name, "rb") as fh:
+                sources.update(pickle.load(fh))
+    except FileNotFoundError:
+        return State()
+    except Exception:  # a truncated, foreign or old-format file: start cold, never fail
+        return State()
+    state.sources = sources
+    return state
 
 
 def record_schema() -> str:

@@ -18,7 +18,6 @@ import hashlib
 import json
 import os
 import pickle
-import select
 import shutil
 import signal
 import time
@@ -36,7 +35,6 @@ from .cache import (
     MarkupStore,
     OutputFile,
     State,
-    StateLoader,
     build_lock,
     code_version,
     load_state,
@@ -132,24 +130,16 @@ def build(config: Config, options: BuildOptions | None = None, state: State | No
         started_ns = time.time_ns()  # before any stat is read: see read_sources on trusting stats
         scan = None
         if not options.warm and not options.full:
-            # Stat every output file (to find damaged or deleted ones) in a child process while
-            # this one loads the state and builds the model (~0.15 s at 10,000 articles); the
-            # no-op check compares them too. Forked first, while this process is small.
+            # Stat every output file (to find damaged, deleted or foreign ones) in a child
+            # process while this one finds the sources, loads the state and builds the model
+            # (~0.15 s at 10,000 articles); the no-op check compares them too. Forked first,
+            # while this process is small (a child forked from a large one makes each page the
+            # parent writes to afterwards a copy-on-write fault).
             scan = _Background(scan_output, config.output_dir)
         try:
-            loader = None
-            if state is None and not options.full:
-                # The content folder is scanned in a child process too while this one starts
-                # loading the state: a build that changes something needs both (one edit at
-                # 10,000 articles: 50 ms of scanning, 160 of loading); a no-op only the scans,
-                # so loading stops once the content scan is in and the no-op is proven.
-                finding = _Background(discover, config.content_dir)
-                loader = StateLoader(config.cache_dir, config.output_dir)
-                while not finding.ready() and loader.step():
-                    pass
-                sources = finding.result()
-            else:
-                sources = discover(config.content_dir)
+            # (Finding the sources in a child as well, while this one loads the state, was
+            # tried: three processes on two cores, no faster, and the no-op check waited longer.)
+            sources = discover(config.content_dir)
             if state is None and _nothing_changed(config, sources, options, report, scan):
                 clock(None)
                 if options.strict and report.warnings:
@@ -159,7 +149,7 @@ def build(config: Config, options: BuildOptions | None = None, state: State | No
             if options.full:
                 state = State()
             elif state is None:
-                state = loader.state() if loader else load_state(config.cache_dir, config.output_dir)
+                state = load_state(config.cache_dir, config.output_dir)
             new_state, site, outputs = _build_from(config, options, state, sources, started_ns, scan, report, clock)
         finally:
             if scan is not None:
@@ -240,10 +230,6 @@ class _Background:
                     os._exit(code)
             os.close(write_fd)
             self._pid, self._fd = pid, read_fd
-
-    def ready(self) -> bool:
-        """Whether :meth:`result` would not wait (for long): the child has begun to answer."""
-        return self._fd is None or bool(select.select([self._fd], [], [], 0)[0])
 
     def result(self) -> Any:
         if self._done:

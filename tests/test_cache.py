@@ -15,7 +15,6 @@ from careersite.cache import (
     MarkupStore,
     OutputFile,
     State,
-    StateLoader,
     build_lock,
     load_state,
     save_state,
@@ -147,51 +146,6 @@ def test_an_untrustworthy_state_means_a_cold_build(tmp_path, damage):
         state.output_dir = str(tmp_path / "elsewhere")
         path.write_bytes(pickle.dumps(state))
     assert load_state(cache_dir, output) == State()
-
-
-def test_the_state_loads_a_chunk_at_a_time(tmp_path):
-    from careersite.content import Source
-    cache_dir, output = tmp_path / "cache", tmp_path / "output"
-    state = State(parse_digest="p", outputs={"a": OutputFile("k", "s", 1, 2)})
-    state.sources = {f"d{i}/a.md": (Source(f"d{i}/a.md", i, i, i), None) for i in range(40)}  # type: ignore[misc]
-    save_state(cache_dir, output, state)
-    assert len(state.chunks) > 5
-    loader = StateLoader(cache_dir, output)
-    steps = 1
-    while loader.step():
-        steps += 1
-    assert steps == len(state.chunks) + 1  # the head file, then each chunk
-    loaded = loader.state()
-    assert loaded.sources == state.sources and loaded.outputs == state.outputs
-    loader = StateLoader(cache_dir, output)  # stopped part-way: state() loads the rest
-    assert loader.step() and loader.step()
-    assert loader.state().sources == state.sources
-    (cache_dir / sorted(state.chunks.values())[3]).write_bytes(b"\x00damaged")
-    loader = StateLoader(cache_dir, output)
-    while loader.step():
-        pass
-    assert loader.state() == State()  # any damaged part: a cold build
-
-
-def test_background_work_says_when_its_result_is_ready(tmp_path):
-    import time as _time
-
-    from careersite.pipeline import _Background
-    gate = tmp_path / "go"
-
-    def wait_for_gate():
-        while not gate.exists():
-            _time.sleep(0.01)
-        return 42
-
-    work = _Background(wait_for_gate)
-    _time.sleep(0.2)
-    assert not work.ready()
-    gate.write_text("x")
-    deadline = _time.monotonic() + 10
-    while not work.ready() and _time.monotonic() < deadline:
-        _time.sleep(0.01)
-    assert work.ready() and work.result() == 42
 
 
 def test_each_output_folder_has_its_own_state(tmp_path):
