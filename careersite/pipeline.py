@@ -646,14 +646,18 @@ def write_site(site: Site, theme: Theme, env: jinja2.Environment, pages: list[Pa
     # workers are done (at 100,000 pages the strings are ~10 MB, in every worker's memory too).
     keys: dict[str, str | Page] = {}
     todo = []
+    # the template part of each kind's keys (see full_key), looked up in this loop: 21,000
+    # pages in serve take 9 ms
+    suffix = {kind: full_key(Page("", kind), tkeys) for kind in {p.kind for p in pages}}
     for p in pages:
-        before = old.get(p.relpath)
-        if before is not None and before.key == full_key(p, tkeys):
-            keys[p.relpath] = before.key
-            if p.relpath in intact:
+        relpath = p.relpath
+        before = old.get(relpath)
+        if before is not None and before.key == p.key + suffix[p.kind]:
+            keys[relpath] = before.key
+            if relpath in intact:
                 continue
         else:
-            keys[p.relpath] = p
+            keys[relpath] = p
         todo.append(p)
     staging = staging_dir(output)
     packer = None
