@@ -211,7 +211,12 @@ class _Background:
         self._done, self._value = False, None
         if hasattr(os, "fork"):
             read_fd, write_fd = os.pipe()
-            pid = os.fork()
+            try:
+                pid = os.fork()
+            except OSError:  # no process to spare: the work is done here when asked for
+                os.close(read_fd)
+                os.close(write_fd)
+                return
             if pid == 0:  # the child: never returns
                 # Not holding the read end itself: a parent that stops reading (close()) then
                 # makes the child's write fail instead of block forever on a full pipe.

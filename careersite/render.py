@@ -954,12 +954,16 @@ class _Environment(jinja2.Environment):
                     return obj[attribute]
                 except KeyError:
                     pass
-        else:  # Jinja's first try, without a second method call for every card field
-            try:
-                return _getattr(obj, attribute)
-            except AttributeError:
-                pass
-        return super().getattr(obj, attribute)
+            return super().getattr(obj, attribute)
+        # Jinja's own steps (Environment.getattr), without a second method call per card field
+        try:
+            return _getattr(obj, attribute)
+        except AttributeError:
+            pass
+        try:
+            return obj[attribute]
+        except (TypeError, LookupError, AttributeError):
+            return self.undefined(obj=obj, name=attribute)
 
 
 class _Context(jinja2.runtime.Context):

@@ -266,7 +266,7 @@ def _put(path: str, data: bytes, staging: Path, relpath: str, in_place: bool = T
                 except OSError:  # changed under us (a link now?): replace it
                     opened = None
                 if opened is None or (opened.st_ino, opened.st_dev) != (st.st_ino, st.st_dev) \
-                        or opened.st_nlink != 1:
+                        or opened.st_nlink != 1 or not _mode_as_new(fd, opened):
                     if fd >= 0:
                         os.close(fd)
                     fd = -1
@@ -283,9 +283,6 @@ def _put(path: str, data: bytes, staging: Path, relpath: str, in_place: bool = T
             view = view[os.write(fd, view):]
         os.ftruncate(fd, len(data))
         st = os.fstat(fd)
-        if stat.S_IMODE(st.st_mode) != _new_file_mode():  # as a new file would have it (a cold build)
-            os.fchmod(fd, _new_file_mode())
-            st = os.fstat(fd)
     except BaseException:
         # Never leave a file half old, half new: without it the next build renders it again.
         os.close(fd)
@@ -297,6 +294,18 @@ def _put(path: str, data: bytes, staging: Path, relpath: str, in_place: bool = T
         if fd >= 0:
             os.close(fd)
     return st.st_size, st.st_mtime_ns
+
+
+def _mode_as_new(fd: int, st: os.stat_result) -> bool:
+    """Give an existing file the permissions a new one gets (as in a cold build), before any
+    byte is written; False where that is refused (a file of another user): replace it then."""
+    if stat.S_IMODE(st.st_mode) == _new_file_mode():
+        return True
+    try:
+        os.fchmod(fd, _new_file_mode())
+    except OSError:
+        return False
+    return True
 
 
 @functools.lru_cache(maxsize=1)

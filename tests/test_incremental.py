@@ -696,3 +696,26 @@ def test_a_failure_before_rendering_keeps_its_error_and_cleans_up(make_site, mon
     with pytest.raises(RuntimeError, match="broken renderer"):
         pipeline.build(config)
     assert [p.name for p in site.root.iterdir() if "careersite-tmp" in p.name] == []
+
+
+def test_a_build_goes_on_when_no_process_can_be_forked(make_site, monkeypatch):
+    """Found by review: the output scan's fork failing (EAGAIN) must not stop the build or leak
+    its pipe; the scan then runs in this process."""
+    import errno
+
+    from careersite import pipeline
+    from careersite.config import load_config
+    site = make_site({"bochum/a.md": article(), "essen/b.md": article("Koch", "Essen")})
+    config = load_config(site.root / "config.yaml")
+    pipeline.build(config)
+    site.write("bochum/a.md", article(min=3100))
+
+    def no_fork():
+        raise OSError(errno.EAGAIN, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(pipeline.os, "fork", no_fork)
+    before = len(os.listdir("/proc/self/fd")) if os.path.isdir("/proc/self/fd") else None
+    report = pipeline.build(config)
+    assert report.written >= 1 and "3.100" in site.page("bochum/strassenbauer/index.html")
+    if before is not None:
+        assert len(os.listdir("/proc/self/fd")) == before

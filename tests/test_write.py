@@ -423,3 +423,24 @@ def test_reading_a_pack_without_pread(tmp_path):
         assert _read_at(fd, 6, 5) == b"second" and _read_at(fd, 5, 0) == b"first"
     finally:
         os.close(fd)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
+def test_a_file_whose_permissions_cannot_be_set_is_replaced_not_lost(tmp_path, monkeypatch):
+    """Found by review: a page of another user (a shared output folder) cannot be chmod'ed; it
+    must be replaced by a new file, not deleted with the build failing."""
+    import errno
+
+    from careersite import write
+    output = tmp_path / "output"
+    output.mkdir()
+    (output / "a.html").write_text("old")
+    os.chmod(output / "a.html", 0o664)
+
+    def refused(fd, mode):
+        raise OSError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(write.os, "fchmod", refused)
+    staging = staging_dir(output)
+    commit_changes(staging, output, packed(staging, {"a.html": b"new"}), [])
+    assert (output / "a.html").read_bytes() == b"new"
