@@ -670,7 +670,7 @@ def write_site(site: Site, theme: Theme, env: jinja2.Environment, pages: list[Pa
         renderer = Renderer(site, theme, store.html, env)
         # an incremental build appends its changed files to packs (see write.Packer)
         packer = Packer(staging) if incremental else None
-        _worker.update(renderer=renderer, store=store, staging=staging, from_files=from_files or {},
+        _worker.update(renderer=renderer, store=store, from_files=from_files or {},
                        old={rel: old[rel].sha for rel in intact},
                        stage=packer.add if packer else functools.partial(stage_file, staging))
         # relpath -> (sha, size, where): where is None if the output holds these bytes already,
@@ -699,7 +699,7 @@ def write_site(site: Site, theme: Theme, env: jinja2.Environment, pages: list[Pa
             hashes = {rel: rendered[rel][0] if rel in rendered else old[rel].sha for rel in sorted(keys)}
             for relpath, data in sorted(bundle.make(hashes).items()):
                 keys[relpath] = bundle.key
-                rendered[relpath] = _stage(staging, relpath, data, _worker["old"])
+                rendered[relpath] = _stage(relpath, data, _worker["old"])
         changed = sorted(rel for rel, (_, _, where) in rendered.items() if where)
         removed = sorted(rel for rel in on_disk if rel not in keys)
         if packer:
@@ -734,8 +734,8 @@ def write_site(site: Site, theme: Theme, env: jinja2.Environment, pages: list[Pa
     return outputs
 
 
-def _stage(staging: Path, relpath: str, data: bytes, old: dict[str, str]) -> tuple[str, int, Any]:
-    """Write ``data`` into the staging folder unless the output already holds these bytes."""
+def _stage(relpath: str, data: bytes, old: dict[str, str]) -> tuple[str, int, Any]:
+    """Write ``data`` into the staging folder (``_worker["stage"]``) unless the output already holds these bytes."""
     sha = hashlib.sha256(data).hexdigest()
     if old.get(relpath) == sha:
         return sha, len(data), None  # same bytes: keep the file and its mtime
@@ -744,7 +744,6 @@ def _stage(staging: Path, relpath: str, data: bytes, old: dict[str, str]) -> tup
 
 def _render_chunk(pages: Sequence[Page]) -> list[tuple[str, Any]]:
     renderer: Renderer = _worker["renderer"]
-    staging: Path = _worker["staging"]
     old: dict[str, str] = _worker["old"]
     out: list[tuple[str, Any]] = []
     from_files: dict[str, Path] = _worker["from_files"]
@@ -754,7 +753,7 @@ def _render_chunk(pages: Sequence[Page]) -> list[tuple[str, Any]]:
         except Exception as exc:  # a template error: report it like a content error
             out.append((page.relpath, render_problem(renderer.config, page, exc)))
             continue
-        out.append((page.relpath, _stage(staging, page.relpath, data, old)))
+        out.append((page.relpath, _stage(page.relpath, data, old)))
     return out
 
 

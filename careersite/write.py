@@ -155,18 +155,14 @@ class Packer:
         self._size = 0
 
     def add(self, relpath: str, data: bytes) -> tuple[str, int, int]:
-        """Append ``data``, the new bytes of ``relpath``: its place, (pack name, offset, size)."""
-        problem = check_relpath(relpath)
-        if problem:
-            raise ValueError(f"unsafe output path {relpath!r}: {problem}")
+        """Append ``data``, the new bytes of ``relpath``: its place, (pack name, offset, size).
+        (``relpath`` is checked where the file is written: :func:`commit_changes`.)"""
         if self._pid != os.getpid():  # first file of this process (a forked worker has its own)
             self._pid, self._name, self._size = os.getpid(), f"pack-{os.getpid()}", 0
             self._fd = os.open(os.path.join(self.staging, self._name),
                                os.O_WRONLY | os.O_CREAT | os.O_EXCL | _BINARY, 0o600)
         offset = self._size
-        view = memoryview(data)
-        while view:
-            view = view[os.write(self._fd, view):]
+        _write_all(self._fd, data)
         self._size += len(data)
         return self._name, offset, len(data)
 
@@ -235,6 +231,12 @@ def commit_changes(staging: Path, output: Path, changed: dict[str, tuple[str, in
     return written
 
 
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
 def _read_at(fd: int, size: int, offset: int) -> bytes:
     """os.pread() where there is none (Windows)."""
     os.lseek(fd, offset, os.SEEK_SET)
@@ -278,9 +280,7 @@ def _put(path: str, data: bytes, staging: Path, relpath: str, in_place: bool = T
         st = os.stat(path, follow_symlinks=False)
         return st.st_size, st.st_mtime_ns
     try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
+        _write_all(fd, data)
         os.ftruncate(fd, len(data))
         st = os.fstat(fd)
     except BaseException:

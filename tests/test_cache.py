@@ -11,15 +11,7 @@ import pytest
 from conftest import article
 
 from careersite import __version__, cache, markup
-from careersite.cache import (
-    MarkupStore,
-    OutputFile,
-    State,
-    build_lock,
-    load_state,
-    save_state,
-    state_path,
-)
+from careersite.cache import MarkupStore, OutputFile, State, build_lock, load_state, save_state, state_path
 from careersite.content import discover
 
 
