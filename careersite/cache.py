@@ -37,19 +37,21 @@ import sys
 import tempfile
 import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
 from . import __version__, markup
 from .content import ReadResult, Source
+from .records import pickled_as_tuple
 
 STATE_FORMAT = 4
 SOURCE_CHUNKS = 64
 MARKUP_SCHEMA = "1"
 
 
+@pickled_as_tuple
 class OutputFile(NamedTuple):  # a tuple: 10^5 of them are pickled per build
     key: str  # the page key it was rendered with
     sha: str  # sha256 of its bytes
@@ -110,23 +112,36 @@ def state_path(cache_dir: Path, output_dir: Path) -> Path:
     return cache_dir / f"state-{digest}.pickle"
 
 
-def load_state(cache_dir: Path, output_dir: Path) -> State:
-    """The previous build's state, or an empty one when there is none or it cannot be trusted."""
+def load_state(cache_dir: Path, output_dir: Path, stop: Callable[[], bool] | None = None) -> State | None:
+    """The previous build's state, or an empty one when there is none or it cannot be trusted.
+
+    ``stop``, if given, is asked before each file is read (the head file, then each chunk);
+    when it answers True the load ends there and None is returned (a build that learns
+    meanwhile that it has nothing to do). Its exceptions propagate.
+    """
     path = state_path(cache_dir, output_dir)
+    if stop is not None and stop():
+        return None
     try:
         with open(path, "rb") as fh:
             state = pickle.load(fh)
         if (not isinstance(state, State) or state.format != STATE_FORMAT or state.version != code_version()
                 or state.schema != record_schema() or state.output_dir != str(output_dir.resolve())):
             return State()
-        sources: dict = {}
-        for _, name in sorted(state.chunks.items()):
-            with open(cache_dir / name, "rb") as fh:
-                sources.update(pickle.load(fh))
+        names = [name for _, name in sorted(state.chunks.items())]
     except FileNotFoundError:
         return State()
     except Exception:  # a truncated, foreign or old-format file: start cold, never fail
         return State()
+    sources: dict = {}
+    for name in names:
+        if stop is not None and stop():
+            return None
+        try:
+            with open(cache_dir / name, "rb") as fh:
+                sources.update(pickle.load(fh))
+        except Exception:  # as above (a missing chunk included)
+            return State()
     state.sources = sources
     return state
 

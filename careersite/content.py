@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 from . import frontmatter, markup
 from . import salary as salary_mod
 from .errors import Problem, did_you_mean
+from .records import pickled_as_tuple
 from .salary import Salary
 from .urls import MAX_SEGMENT_BYTES, slugify
 
@@ -31,6 +32,7 @@ _BAD_NAME = re.compile(r"[\\\x00-\x1f\x7f]|(^|/)\.{1,2}(/|$)|^/|/$|//")
 
 # A NamedTuple, not a dataclass: the build state pickles ~12 of these per article, and
 # tuples unpickle in C (a frozen slots dataclass restores each field in Python: 10x slower).
+@pickled_as_tuple
 class Source(NamedTuple):
     """A content file: its path relative to content/ (POSIX) and the stat fields the cache trusts."""
 
@@ -40,6 +42,7 @@ class Source(NamedTuple):
     inode: int
 
 
+@pickled_as_tuple
 class Article(NamedTuple):
     """One validated article. ``body_key`` finds its rendered HTML in the cache."""
 
@@ -119,6 +122,7 @@ def linked_source(source: str, path: str) -> str:
     return posixpath.normpath(posixpath.join(posixpath.dirname(source), path))
 
 
+@pickled_as_tuple
 class ReadResult(NamedTuple):
     article: Article | None
     problems: tuple[Problem, ...]

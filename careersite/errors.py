@@ -8,7 +8,6 @@ ten broken files gets ten messages in one run; a stage that cannot go on raises
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -68,5 +67,6 @@ class UsageError(SiteError):
 
 def did_you_mean(word: str, known: Iterable[str]) -> str:
     """Return ``" (did you mean 'x'?)"`` for the nearest known word, or ``""``."""
+    import difflib  # only when something is misspelt
     close = difflib.get_close_matches(word, sorted(known), n=1, cutoff=0.6)
     return f"did you mean '{close[0]}'?" if close else ""

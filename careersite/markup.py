@@ -25,6 +25,7 @@ from markdown.extensions.tables import TableExtension
 from markdown.extensions.toc import TocExtension, TocTreeprocessor, nest_toc_tokens, unique
 from markdown.treeprocessors import InlineProcessor, Treeprocessor
 
+from .records import pickled_as_tuple
 from .urls import slugify
 
 #: Bump when the HTML produced for the same Markdown changes, to invalidate caches.
@@ -41,6 +42,7 @@ _SCHEME = re.compile(r"([a-z][a-z0-9+.-]*):")  # as urlsplit() finds it, without
 
 # A NamedTuple, not a dataclass: the build state pickles ~12 of these per article, and
 # tuples unpickle in C (a frozen slots dataclass restores each field in Python: 10x slower).
+@pickled_as_tuple
 class Heading(NamedTuple):
     level: int
     id: str

@@ -18,6 +18,7 @@ import hashlib
 import json
 import os
 import pickle
+import select
 import shutil
 import signal
 import time
@@ -130,25 +131,44 @@ def build(config: Config, options: BuildOptions | None = None, state: State | No
         started_ns = time.time_ns()  # before any stat is read: see read_sources on trusting stats
         scan = None
         if not options.warm and not options.full:
-            # Stat every output file (to find damaged, deleted or foreign ones) in a child
-            # process while this one finds the sources, loads the state and builds the model
-            # (~0.15 s at 10,000 articles); the no-op check compares them too. Forked first,
-            # while this process is small (a child forked from a large one makes each page the
-            # parent writes to afterwards a copy-on-write fault).
-            scan = _Background(scan_output, config.output_dir)
+            # In a child process: find the sources, then stat every output file (to find
+            # damaged, deleted or foreign ones), while this one loads the state (~0.15 s at
+            # 10,000 articles). Forked first, while this process is small (a child forked from
+            # a large one makes each page the parent writes to afterwards a copy-on-write fault).
+            scan = _Background(_sources_and_outputs, config.content_dir, config.output_dir, parts=2)
         try:
-            # (Finding the sources in a child as well, while this one loads the state, was
-            # tried: three processes on two cores, no faster, and the no-op check waited longer.)
-            sources = discover(config.content_dir)
-            if state is None and _nothing_changed(config, sources, options, report, scan):
+            noop = False
+            if scan is None:
+                sources = discover(config.content_dir)
+                noop = state is None and _nothing_changed(config, sources, options, report)
+            elif state is not None:
+                sources = scan.result(0)
+            else:
+                # A proven no-op (see _nothing_changed) ends the state's loading as soon as the
+                # sources are found: at 100,000 articles the whole state takes seconds to load.
+                found: list[Any] = []  # [sources, nothing changed]
+
+                def nothing_changed() -> bool:
+                    if not found and scan.ready():
+                        found.append(scan.result(0))
+                        found.append(_nothing_changed(config, found[0], options, report, scan))
+                    return bool(found) and found[1]
+
+                clock("state")
+                state = load_state(config.cache_dir, config.output_dir, stop=nothing_changed)
+                if not found:  # the state loaded first (a small or new site)
+                    found.append(scan.result(0))
+                    found.append(_nothing_changed(config, found[0], options, report, scan))
+                sources, noop = found
+            if noop:
                 clock(None)
                 if options.strict and report.warnings:
                     raise BuildFailed([dataclasses.replace(p, severity="error") for p in report.warnings])
                 return report
-            clock("state")
             if options.full:
                 state = State()
             elif state is None:
+                clock("state")
                 state = load_state(config.cache_dir, config.output_dir)
             new_state, site, outputs = _build_from(config, options, state, sources, started_ns, scan, report, clock)
         finally:
@@ -180,7 +200,7 @@ def _build_from(config: Config, options: BuildOptions, state: State, sources: li
             from_files = shards.collect(options.merge_from, site, pages, shards.fingerprint(site, theme))
         clock("render")
         outputs = write_site(site, theme, env, pages, state, store, options, report, from_files,
-                             on_disk=scan.result() if scan is not None and state.outputs else None)
+                             on_disk=scan.result(1) if scan is not None and state.outputs else None)
         clock("cache")
         new_state = State(parse_digest=_parse_digest(config), started_ns=started_ns, sources=read,
                           outputs=outputs)
@@ -201,14 +221,17 @@ class _Background:
     """``fn(*args)`` in a forked child process (in this one where fork() is missing); its
     result is pickled back. For I/O-heavy work that should overlap the build's own.
 
+    With ``parts`` > 1, ``fn`` is a generator of that many values, each sent back as soon as
+    it is made: ``result(0)``, ``result(1)``…; ``ready()`` tells whether the next one has come.
+
     A bare fork(), not multiprocessing: serve's search update is a daemonic process, and
     those may not start multiprocessing children.
     """
 
-    def __init__(self, fn: Callable, *args: Any):
-        self._fn, self._args = fn, args
-        self._pid = self._fd = None
-        self._done, self._value = False, None
+    def __init__(self, fn: Callable, *args: Any, parts: int = 1):
+        self._fn, self._args, self._parts = fn, args, parts
+        self._pid = self._fh = None
+        self._values: list[tuple[bool, Any]] = []  # (ok, value or exception) per part received
         if hasattr(os, "fork"):
             read_fd, write_fd = os.pipe()
             try:
@@ -223,51 +246,72 @@ class _Background:
                 os.close(read_fd)
                 code = 0
                 try:
-                    try:
-                        data = pickle.dumps((True, fn(*args)))
-                    except Exception as exc:
-                        data = pickle.dumps((False, exc))
                     with os.fdopen(write_fd, "wb") as fh:
-                        fh.write(data)
+                        try:
+                            for value in fn(*args) if parts > 1 else (fn(*args),):
+                                fh.write(pickle.dumps((True, value)))
+                                fh.flush()
+                        except Exception as exc:
+                            fh.write(pickle.dumps((False, exc)))
                 except BaseException:
                     code = 1
                 finally:
                     os._exit(code)
             os.close(write_fd)
-            self._pid, self._fd = pid, read_fd
+            self._pid, self._fh = pid, os.fdopen(read_fd, "rb")
 
-    def result(self) -> Any:
-        if self._done:
-            return self._value
-        self._value, self._done = self._result(), True
-        return self._value
+    def ready(self) -> bool:
+        """Whether the next part is here (or the work would be done in this process)."""
+        if self._fh is None:
+            return True
+        return bool(select.select([self._fh], [], [], 0)[0])
 
-    def _result(self) -> Any:
-        if self._fd is None:
-            return self._fn(*self._args)
-        fd, self._fd = self._fd, None
-        try:
-            with os.fdopen(fd, "rb") as fh:
-                data = fh.read()
-        finally:
-            os.waitpid(self._pid, 0)
-        try:
-            ok, value = pickle.loads(data)
-        except Exception:  # the child died: do the work here
-            ok, value = True, self._fn(*self._args)
+    def result(self, part: int = 0) -> Any:
+        while len(self._values) <= part:
+            self._receive()
+        ok, value = self._values[part]
         if not ok:
             raise value
         return value
 
+    def _receive(self) -> None:
+        if self._fh is not None:
+            try:
+                self._values.append(pickle.load(self._fh))
+                if len(self._values) < self._parts and self._values[-1][0]:
+                    return
+            except Exception:  # the child died: the rest is done here
+                pass
+            self._finish()
+            if len(self._values) > 0 and not self._values[-1][0]:
+                self._values.extend([self._values[-1]] * (self._parts - len(self._values)))
+        if len(self._values) < self._parts:  # here: every part, keeping those received
+            try:
+                made = list(self._fn(*self._args)) if self._parts > 1 else [self._fn(*self._args)]
+                self._values.extend((True, value) for value in made[len(self._values):])
+            except Exception as exc:
+                self._values.extend([(False, exc)] * (self._parts - len(self._values)))
+
+    def _finish(self) -> None:
+        fh, self._fh = self._fh, None
+        fh.close()
+        os.waitpid(self._pid, 0)
+
     def close(self) -> None:
-        """Stop waiting for a result not asked for (a build that failed first, or found no state
+        """Stop waiting for results not asked for (a build that failed first, or found no state
         to compare the output folder with); stop and reap the child."""
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self._pid, signal.SIGKILL)  # its work is not wanted: do not wait for it
             os.waitpid(self._pid, 0)
+
+
+def _sources_and_outputs(content_dir: Path, output_dir: Path) -> Iterator[Any]:
+    """The sources (see :func:`discover`), then the output folder's files (see :func:`scan_output`)."""
+    yield discover(content_dir)
+    yield scan_output(output_dir)
 
 
 # --- the no-op fast path -------------------------------------------------------------------
@@ -323,7 +367,7 @@ def _nothing_changed(config: Config, sources: list[Source], options: BuildOption
         return False
     if _inputs_hash(config, sources, Theme.load(config.templates_dir)) != saved["inputs"]:
         return False
-    if _outputs_hash(scan.result() if scan is not None else scan_output(config.output_dir)) != saved["outputs"]:
+    if _outputs_hash(scan.result(1) if scan is not None else scan_output(config.output_dir)) != saved["outputs"]:
         return False
     report.cold = False
     report.pages, report.articles = saved["pages"], saved["articles"]

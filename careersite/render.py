@@ -12,6 +12,7 @@ cards; site-wide pages read the site digest.
 from __future__ import annotations
 
 import bisect
+import datetime as dt
 import functools
 import hashlib
 import html as htmllib
@@ -31,7 +32,6 @@ import jinja2
 import jinja2.meta
 import jinja2.runtime
 import markupsafe
-from babel.dates import format_date
 from markupsafe import Markup
 
 from . import __version__, charts, markup
@@ -40,10 +40,12 @@ from .content import linked_source
 from .errors import Problem
 from .extras import feeds, sitemap, structured_data
 from .model import RESERVED, Site, Term
+from .records import pickled_as_tuple
 from .salary import Salary, format_money, format_number, format_range
 from .urls import relative_url, slugify, url_to_file
 
 
+@pickled_as_tuple
 class Page(NamedTuple):
     """One output file: where it goes, what it shows (kind, ref, number) and its change key.
     A tuple: 100,000 of them are made per build and kept in the cache's state."""
@@ -993,6 +995,12 @@ _Environment.template_class = _Template
 _Environment.context_class = _Context
 
 
+def _long_date(date: dt.date, locale: str) -> str:
+    """"23. November 2026" (babel.dates is imported here: ~6 ms that a build without dates to show saves)."""
+    from babel.dates import format_date
+    return format_date(date, format="long", locale=locale)
+
+
 def make_environment(config: Config) -> jinja2.Environment:
     """The Jinja2 environment: autoescaping, StrictUndefined, and the German formatting filters."""
     env = _Environment(
@@ -1010,7 +1018,7 @@ def make_environment(config: Config) -> jinja2.Environment:
         range=lambda low, high, currency: format_range(Decimal(low), Decimal(high), currency, locale),
         number=lambda n: format_number(Decimal(n), locale),
         longdate=functools.lru_cache(maxsize=4096)(
-            lambda d: format_date(d, format="long", locale=locale) if d else ""),
+            lambda d: _long_date(d, locale) if d else ""),
         isodate=lambda d: d.isoformat() if d else "",
         per=lambda period: per[period],
         word=lambda key, **kw: words[key].format(**kw),

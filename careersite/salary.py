@@ -13,6 +13,8 @@ from typing import Any, NamedTuple
 from babel import Locale
 from babel.numbers import NumberFormatError, format_decimal, get_currency_symbol, parse_decimal
 
+from .records import pickled_as_tuple
+
 PERIODS = ("hour", "month", "year")
 
 #: Amounts outside these bounds are almost certainly typing mistakes (3.300 read as 3.3).
@@ -23,6 +25,7 @@ _PERIOD_WORDS = {"hour": "an hourly", "month": "a monthly", "year": "a yearly"}
 
 # A NamedTuple, not a dataclass: the build state pickles ~12 of these per article, and
 # tuples unpickle in C (a frozen slots dataclass restores each field in Python: 10x slower).
+@pickled_as_tuple
 class Level(NamedTuple):
     label: str
     min: Decimal
@@ -33,6 +36,7 @@ class Level(NamedTuple):
         return (self.min + self.max) / 2
 
 
+@pickled_as_tuple
 class Salary(NamedTuple):
     """A gross salary range for one period, optionally split into ordered levels."""
 

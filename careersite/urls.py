@@ -43,6 +43,10 @@ def check_relpath(relpath: str) -> str:
     """Return ``""`` if ``relpath`` is a safe relative output path, else what is wrong with it."""
     if not relpath or "\x00" in relpath or "\\" in relpath or ":" in relpath:  # "C:" is a drive on Windows
         return "contains a forbidden character"
+    if relpath[0] != "/":  # the common case, without PurePosixPath (~10,000 paths per commit)
+        parts = relpath.split("/")
+        if all(part not in ("", ".", "..") and len(part) <= MAX_SEGMENT_BYTES // 4 for part in parts):
+            return ""  # (a character is at most 4 bytes in UTF-8)
     path = PurePosixPath(relpath)
     if path.is_absolute():
         return "is an absolute path"

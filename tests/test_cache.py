@@ -5,6 +5,7 @@ from __future__ import annotations
 import pickle
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -114,6 +115,38 @@ def test_state_round_trip(tmp_path):
     assert loaded.outputs == state.outputs and loaded.parse_digest == "p" and loaded.started_ns == 5
     assert list(loaded.sources) == ["a.md"]
     assert list((tmp_path / "cache").glob(".state-*")) == []  # no temporary file left
+
+
+def test_loading_the_state_stops_when_asked(tmp_path):
+    from careersite.content import Source
+    cache_dir, output = tmp_path / "cache", tmp_path / "output"
+    state = State(parse_digest="p", outputs={"a": OutputFile("k", "s", 1, 2)})
+    state.sources = {f"c/{n}.md": (Source(f"c/{n}.md", n, n, n), None) for n in range(300)}  # type: ignore[misc]
+    save_state(cache_dir, output, state)
+    files = 1 + len(state.chunks)  # the head file and its chunks
+    asked = []
+    loaded = load_state(cache_dir, output, stop=lambda: asked.append(1) and False)
+    assert len(asked) == files and loaded.sources == state.sources
+    for before in (0, 1, files - 1):  # stopped before the head file, before the first chunk, before the last
+        asked.clear()
+        assert load_state(cache_dir, output, stop=lambda before=before: asked.append(1) or len(asked) > before) is None
+        assert len(asked) == before + 1
+    with pytest.raises(ZeroDivisionError):  # the question's own errors are not taken for a damaged state
+        load_state(cache_dir, output, stop=lambda: 1 / 0)
+
+
+def test_records_survive_the_state_file(tmp_path):
+    """The records a state holds pickle as tuple.__new__(cls, fields) (careersite.records)."""
+    from careersite.markup import Heading
+    from careersite.salary import Level, Salary
+    records = [Salary("EUR", "month", Decimal("3300"), Decimal("4600.50"),
+                      (Level("Einstieg", Decimal("3300"), Decimal("3800")),)),
+               Heading(2, "aufgaben", "Aufgaben"), OutputFile("k", "s", 1, 2)]
+    loaded = pickle.loads(pickle.dumps(records, protocol=pickle.HIGHEST_PROTOCOL))
+    assert loaded == records and [type(r) for r in loaded] == [type(r) for r in records]
+    assert type(loaded[0].levels[0]) is Level and loaded[0].levels[0].max == Decimal("3800")
+    assert b"__getnewargs__" not in pickle.dumps(records[2], protocol=0)
+    assert loaded[1]._replace(id="x") == Heading(2, "x", "Aufgaben")
 
 
 @pytest.mark.parametrize("damage", ["missing", "garbage", "truncated", "foreign", "old_version", "other_output"])

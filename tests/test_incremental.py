@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import random
+import select
 import shutil
 import subprocess
 import sys
@@ -260,13 +261,16 @@ def test_proven_noop_skips_the_state_and_detects_changes(make_site, monkeypatch)
     pipeline.build(config)
     loads = []
     real_load = pipeline.load_state
-    monkeypatch.setattr(pipeline, "load_state", lambda *a: loads.append(a) or real_load(*a))
+    monkeypatch.setattr(pipeline, "load_state", lambda *a, **kw: loads.append(real_load(*a, **kw)) or loads[-1])
+    # the state loads while a child process finds the sources: here the sources come first
+    monkeypatch.setattr(pipeline._Background, "ready",
+                        lambda self: self._fh is None or bool(select.select([self._fh], [], [], 10)[0]))
     report = pipeline.build(config)
-    assert loads == [] and report.rendered == 0 and report.pages > 0  # the fast path
+    assert loads == [None] and report.rendered == 0 and report.pages > 0  # stopped before the head file
     # a changed source is seen (its mtime is new, so neither trusted nor equal)
     site.write("bochum/a.md", article(max=4100))
     report = pipeline.build(config)
-    assert len(loads) == 1 and report.written >= 1
+    assert len(loads) == 2 and loads[-1].sources and report.written >= 1
     assert "4.100" in site.page("bochum/strassenbauer/index.html")
     # a damaged output file is seen as well
     _age_sources(site)
@@ -444,6 +448,37 @@ def test_background_work_survives_a_dying_child_and_passes_errors_on():
     assert _Background(dies_in_child).result() == "done here"
     with pytest.raises(ValueError, match="boom"):
         _Background(fails).result()
+
+
+def test_background_work_in_parts():
+    from careersite.pipeline import _Background
+    parent = os.getpid()
+
+    def parts():
+        yield "first"
+        yield ["second"]
+
+    def dies_after_the_first():
+        yield "first from " + ("child" if os.getpid() != parent else "here")
+        if os.getpid() != parent:
+            os._exit(3)
+        yield "second here"
+
+    def fails_second():
+        yield 1
+        raise ValueError("boom")
+
+    job = _Background(parts, parts=2)
+    assert job.result(0) == "first" and job.result(1) == ["second"] and job.result(0) == "first"
+    job.close()
+    job = _Background(dies_after_the_first, parts=2)
+    assert job.result(0) == "first from child" and job.result(1) == "second here"
+    job = _Background(fails_second, parts=2)
+    assert job.result(0) == 1
+    with pytest.raises(ValueError, match="boom"):
+        job.result(1)
+    with pytest.raises(ValueError, match="boom"):
+        job.result(1)
 
 
 def test_background_work_not_asked_for_ends_even_when_its_result_is_large(tmp_path):

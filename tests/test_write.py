@@ -357,7 +357,8 @@ def test_removed_article_disappears_from_output(make_site):
 
 
 @pytest.mark.skipif(os.name != "posix", reason="in-place writes are for POSIX")
-def test_a_failed_write_in_place_leaves_no_half_written_file(tmp_path, monkeypatch):
+@pytest.mark.parametrize("kernel_copy", [True, False])
+def test_a_failed_write_in_place_leaves_no_half_written_file(tmp_path, monkeypatch, kernel_copy):
     import errno
 
     from careersite import write
@@ -366,19 +367,54 @@ def test_a_failed_write_in_place_leaves_no_half_written_file(tmp_path, monkeypat
     (output / "a.html").write_bytes(b"old " * 1000)
     staging = staging_dir(output)
     places = packed(staging, {"a.html": b"new " * 2000})
-    real_write = os.write
     calls = []
 
-    def full_disk(fd, data):
-        calls.append(fd)
+    def full_disk(*args):
+        calls.append(args)
         if len(calls) > 1:
             raise OSError(errno.ENOSPC, "No space left on device")
+        if kernel_copy:  # copy_file_range(src, dst, count, offset_src, offset_dst)
+            src, dst, count, offset_src, offset_dst = args
+            return os.pwrite(dst, os.pread(src, 100, offset_src), offset_dst)  # a partial copy first
+        fd, data = args
         return real_write(fd, bytes(data)[:100])  # a partial write first
 
-    monkeypatch.setattr(write.os, "write", full_disk)
+    real_write = os.write
+    if kernel_copy:
+        monkeypatch.setattr(write, "_copy_range", full_disk)
+    else:
+        monkeypatch.setattr(write, "_copy_range", None)
+        monkeypatch.setattr(write.os, "write", full_disk)
     with pytest.raises(OSError):
         commit_changes(staging, output, places, [])
+    assert len(calls) == 2
     assert not (output / "a.html").exists()  # gone, not torn: the next build writes it again
+
+
+@pytest.mark.skipif(not hasattr(os, "copy_file_range"), reason="copy_file_range is Linux's")
+def test_pages_are_written_where_the_kernel_cannot_copy(tmp_path, monkeypatch):
+    """copy_file_range fails on some file systems (EXDEV, EINVAL, ENOSYS…): the bytes are read and
+    written instead, from where the copy stopped."""
+    import errno
+
+    from careersite import write
+    output = tmp_path / "output"
+    output.mkdir()
+    (output / "a.html").write_bytes(b"old " * 1000)
+    staging = staging_dir(output)
+    places = packed(staging, {"a.html": b"0123456789" * 500, "b.html": b"new file"})
+    copied = []
+
+    def partly(src, dst, count, offset_src, offset_dst):
+        if copied:
+            raise OSError(errno.EXDEV, "Invalid cross-device link")
+        copied.append(count)
+        return os.pwrite(dst, os.pread(src, 7, offset_src), offset_dst)
+
+    monkeypatch.setattr(write, "_copy_range", partly)
+    commit_changes(staging, output, places, [])
+    assert (output / "a.html").read_bytes() == b"0123456789" * 500  # the old, longer file cut to size
+    assert (output / "b.html").read_bytes() == b"new file"
 
 
 def test_a_nearly_full_disk_replaces_files_instead(tmp_path, monkeypatch):
@@ -408,13 +444,17 @@ def test_a_file_written_in_place_gets_the_permissions_of_a_new_file(tmp_path):
     assert (output / "a.html").stat().st_mode & 0o777 == expected
 
 
-def test_reading_a_pack_without_pread(tmp_path):
-    from careersite.write import _read_at
+def test_reading_a_pack_without_pread(tmp_path, monkeypatch):
+    from careersite.write import _Staged
     path = tmp_path / "pack"
     path.write_bytes(b"firstsecond")
     fd = os.open(path, os.O_RDONLY)
     try:
-        assert _read_at(fd, 6, 5) == b"second" and _read_at(fd, 5, 0) == b"first"
+        assert _Staged("b", fd, 5, 6).read() == b"second"
+        monkeypatch.delattr(os, "pread")  # as on Windows
+        assert _Staged("b", fd, 5, 6).read() == b"second" and _Staged("a", fd, 0, 5).read() == b"first"
+        with pytest.raises(OSError, match="incomplete"):
+            _Staged("c", fd, 5, 7).read()
     finally:
         os.close(fd)
 

@@ -34,18 +34,19 @@ import hashlib
 import html
 import json
 import re
-import subprocess
 import tempfile
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import __version__, markup
 from ..errors import BuildFailed, Problem
 from ..salary import format_range
+
+if TYPE_CHECKING:
+    import subprocess
 
 PREFIX = "pagefind/"
 #: Pagefind indexes custom records' meta (title, role, city) since 1.5.
@@ -152,6 +153,7 @@ def pagefind_binary(config) -> tuple[str, str]:
 @lru_cache(maxsize=4)
 def _version(executable: str, mtime_ns: int, size: int) -> str:
     """``pagefind --version`` (memoised per binary file, so once per process)."""
+    import subprocess  # here and below: a build without a new search index never needs it (~3 ms)
     try:
         out = subprocess.run([executable, "--version"], capture_output=True, text=True, timeout=30, check=True)
     except (OSError, subprocess.SubprocessError) as exc:
@@ -173,6 +175,7 @@ class PagefindService:
 
     def index(self, records: list[dict[str, Any]]) -> dict[str, bytes]:
         """Index ``records``; return every file of the bundle, ``{path: bytes}``."""
+        import subprocess
         with tempfile.TemporaryFile() as errors:
             proc = subprocess.Popen([self.executable, "--service"], stdin=subprocess.PIPE,
                                     stdout=subprocess.PIPE, stderr=errors)
@@ -196,6 +199,7 @@ class PagefindService:
                     proc.wait()
 
     def _run(self, proc: subprocess.Popen, records: list[dict[str, Any]]) -> dict[str, bytes]:
+        import threading
         assert proc.stdin and proc.stdout
         reader = _Replies(proc.stdout)
         proc.stdin.write(_message(0, {"type": "NewIndex", "config": None}))
