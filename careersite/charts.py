@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from functools import lru_cache
 from html import escape
 
 from markupsafe import Markup
@@ -68,11 +69,13 @@ def axis_bounds(low: Decimal, high: Decimal) -> tuple[Decimal, Decimal, Decimal]
     return max(start, Decimal(0)), end, step
 
 
+@lru_cache(maxsize=16384)  # the same amounts and axes recur on many pages (~20 calls per chart)
 def _pct(value: Decimal, start: Decimal, end: Decimal) -> str:
     share = (value - start) / (end - start) * 100
     return f"{share.quantize(Decimal('0.01'))}%"
 
 
+@lru_cache(maxsize=16384)
 def _width(low: Decimal, high: Decimal, start: Decimal, end: Decimal) -> str:
     share = max((high - low) / (end - start) * 100, Decimal("0.6"))  # a single value stays visible
     return f"{share.quantize(Decimal('0.01'))}%"

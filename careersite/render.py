@@ -416,6 +416,7 @@ class PeerCard(NamedTuple):
     range_text: str
     median_text: str
     level_texts: tuple[tuple[str, str], ...]
+    delta: Decimal | None  # its mid salary against the median of its profession (same currency and period), in %
 
 
 class Renderer:
@@ -460,8 +461,10 @@ class Renderer:
             def link(target: str) -> str:
                 return root + target
         else:
+            prefix = "../" * page.relpath.count("/")  # relative_url's, once per page (~30 links)
+
             def link(target: str) -> str:
-                return relative_url(page.relpath, target)
+                return (prefix + target) or "./"
         return {
             "config": config, "words": config.words, "page_url": url,
             "canonical": config.base_url + url,
@@ -525,7 +528,7 @@ class Renderer:
         url = site.article_urls[index]
         city = site.cities[article.city_slug]
         profession = site.professions[article.role_slug]
-        stat = next((s for s in site.stats(profession) if (s.currency, s.period) == article.salary.group), None)
+        stat = self._group_stat(article.role_slug, article.salary.group)
         comparison, rank, peers = self._comparison(index, stat)
         related = self._related(index)
         html = markup.resolve_source_links(self.body_html(article.body_key), self._source_link(page, article))
@@ -555,7 +558,7 @@ class Renderer:
             "og_type": "article",
         }
 
-    def _comparison(self, index: int, stat) -> tuple[list[dict[str, Any]], int, int]:
+    def _comparison(self, index: int, stat) -> tuple[list[PeerCard], int, int]:
         """Up to COMPARE_LIMIT cities of the article's profession (same currency and period), its rank.
 
         The article's own city is always shown; the others are chosen by nearness (same region,
@@ -598,11 +601,9 @@ class Renderer:
             if len(chosen) >= COMPARE_LIMIT:
                 break
             chosen.add(i)
-        rows = []
-        for i in by_salary:
-            if i in chosen:
-                delta = _delta(site.articles[i].salary.mid, stat.median) if stat else None
-                rows.append({**self._peer_card(i)._asdict(), "delta": delta, "current": i == index})
+        # by salary, highest first (each card holds its delta against ``stat``: same group)
+        rows = [self._peer_card(i) for i in sorted(chosen, key=rank_of.__getitem__)]
+        rows = [card._replace(current=True) if card.index == index else card for card in rows]
         return rows, rank, len(peers)
 
     def _related(self, index: int) -> list[dict[str, Any]]:
@@ -741,12 +742,22 @@ class Renderer:
         if card is None:
             a, locale = self.site.articles[index], self.config.locale
             s = a.salary
+            stat = self._group_stat(a.role_slug, s.group)
             card = self._memo[key] = PeerCard(
                 index, self.site.professions[a.role_slug].name, self.site.cities[a.city_slug].name,
                 self.site.article_urls[index], s, a.draft, self.site.professions[a.role_slug].url, False,
                 format_range(s.min, s.max, s.currency, locale), format_money(s.mid, s.currency, locale),
-                tuple((lv.label, format_range(lv.min, lv.max, s.currency, locale)) for lv in s.levels))
+                tuple((lv.label, format_range(lv.min, lv.max, s.currency, locale)) for lv in s.levels),
+                _delta(s.mid, stat.median) if stat else None)
         return card
+
+    def _group_stat(self, role_slug: str, group: tuple[str, str]):
+        """The statistics of a profession's salaries in one currency and period, or None."""
+        key = ("stat", role_slug, group)
+        if key not in self._memo:
+            self._memo[key] = next((s for s in self.site.stats(self.site.professions[role_slug])
+                                    if (s.currency, s.period) == group), None)
+        return self._memo[key]
 
     def _sorted_cards(self, term: Term, peer: bool = False) -> list[dict[str, Any]]:
         """A city's articles by profession, a profession's by city (A–Z), memoised per term.
@@ -916,6 +927,7 @@ class _BytecodeCache(jinja2.FileSystemBytecodeCache):
 
 
 _DICT_ATTRIBUTES = frozenset(dir(dict))
+_TUPLE_GETITEM = tuple.__getitem__
 _escape_inner = getattr(markupsafe, "_escape_inner", None)  # MarkupSafe 3: escape() is Python around it
 
 
@@ -941,7 +953,7 @@ class _Template(jinja2.Template):
 
 
 class _Environment(jinja2.Environment):
-    """Jinja2's environment with a quicker ``x.name`` (~180 per article page).
+    """Jinja2's environment with a quicker ``x.name`` (~180 per article page) and ``x[name]``.
 
     Jinja tries ``getattr(x, "name")`` first and ``x["name"]`` after it fails; for a dict the
     first try raises and catches an AttributeError every time. A plain dict has no attributes
@@ -967,6 +979,16 @@ class _Environment(jinja2.Environment):
             return obj[attribute]
         except (TypeError, LookupError, AttributeError):
             return self.undefined(obj=obj, name=attribute)
+
+    def getitem(self, obj: Any, argument: Any) -> Any:
+        # ``row[first_col]`` on a named tuple: Jinja's lookup by item always fails there (a
+        # TypeError) before it tries the attribute, as this does directly
+        if type(argument) is str and isinstance(obj, tuple) and type(obj).__getitem__ is _TUPLE_GETITEM:
+            try:
+                return getattr(obj, argument)
+            except AttributeError:
+                return self.undefined(obj=obj, name=argument)
+        return super().getitem(obj, argument)
 
 
 class _Context(jinja2.runtime.Context):

@@ -343,8 +343,8 @@ def test_incremental_build_matches_a_cold_build_when_another_citys_name_changes(
 
 
 def test_the_quicker_calls_and_lookups_behave_as_jinja_s(make_site):
-    """careersite's Jinja environment calls plain functions and looks up attributes on its own
-    fast paths; what a template sees must be what stock Jinja gives."""
+    """careersite's Jinja environment calls plain functions and looks up attributes and items on
+    its own fast paths; what a template sees must be what stock Jinja gives."""
     import collections
 
     import jinja2
@@ -361,14 +361,20 @@ def test_the_quicker_calls_and_lookups_behave_as_jinja_s(make_site):
     def stops(x):
         raise StopIteration
 
+    class Keyed(tuple):  # a tuple that answers string keys itself
+        def __getitem__(self, key):
+            return f"key {key}" if isinstance(key, str) else tuple.__getitem__(self, key)
+
     card = collections.namedtuple("Card", "url role")("/a/", "Koch")
     values = {"plain": lambda x, y="": f"<{x}{y}>", "with_context": with_context, "name": "ctx", "card": card,
-              "row": {"url": "/b/", "items": 1}, "stops": stops}
+              "row": {"url": "/b/", "items": 1}, "stops": stops, "col": "role", "keyed": Keyed((1, 2))}
     source = ("{{ plain(1) }} {{ plain(2, y=3) }} {{ with_context(4) }} {{ card.role }} {{ card.url }} "
-              "{{ row.url }} {{ row['url'] }} {{ card.index('Koch') }} "
+              "{{ row.url }} {{ row['url'] }} {{ card.index('Koch') }} {{ card[col] }} {{ card['url'] }} "
+              "{{ card[1] }} {{ card[-1] }} {{ keyed['x'] }} {{ keyed[0] }} {{ (1, 2)[1] }} {{ card['count'] }} "
               "{% for n in [5, 6] %}{{ plain(n) }}{{ with_context(n) }}{% endfor %}")
     assert env.from_string(source).render(values) == stock.from_string(source).render(values)
-    for broken in ("{{ stops(1) }}", "{{ card.missing }}", "{{ row.missing }}", "{{ row.items }}x"):
+    for broken in ("{{ stops(1) }}", "{{ card.missing }}", "{{ row.missing }}", "{{ row.items }}x",
+                   "{{ card['missing'] }}", "{{ card[5] }}", "{{ (1, 2)['x'] }}"):
         results = []
         for environment in (env, stock):
             try:

@@ -98,8 +98,12 @@ def test_related_and_comparison_follow_their_definitions(tmp_path, monkeypatch, 
         stat = next((s for s in site.stats(site.professions[article.role_slug])
                      if (s.currency, s.period) == article.salary.group), None)
         rows, rank, count = renderer._comparison(index, stat)
-        assert [row["index"] for row in rows] == expected_comparison(site, index)
-        assert [row["current"] for row in rows].count(True) == (1 if rows else 0)
+        assert [row.index for row in rows] == expected_comparison(site, index)
+        assert [row.index for row in rows if row.current] == ([index] if rows else [])
+        # each row's deviation from the median of the article's group, in whole percent
+        assert [row.delta for row in rows] == [
+            round((site.articles[row.index].salary.mid / stat.median - 1) * 100) for row in rows] if stat else \
+            all(row.delta is None for row in rows)
 
 
 def test_comparison_prefers_the_same_region_and_state_then_the_same_region(tmp_path, monkeypatch):
@@ -114,5 +118,5 @@ def test_comparison_prefers_the_same_region_and_state_then_the_same_region(tmp_p
     stat = site.stats(site.professions["koch"])[0]
     rows, _, count = renderer._comparison(0, stat)
     assert count == 12
-    assert sorted(row["city"] for row in rows) == [f"Stadt {n:02d}" for n in (0, 1, 2, 3, 4, 5, 6, 9, 10, 11)]
-    assert [row["index"] for row in rows] == expected_comparison(site, 0)
+    assert sorted(row.city for row in rows) == [f"Stadt {n:02d}" for n in (0, 1, 2, 3, 4, 5, 6, 9, 10, 11)]
+    assert [row.index for row in rows] == expected_comparison(site, 0)
