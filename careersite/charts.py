@@ -69,13 +69,13 @@ def axis_bounds(low: Decimal, high: Decimal) -> tuple[Decimal, Decimal, Decimal]
     return max(start, Decimal(0)), end, step
 
 
-@lru_cache(maxsize=16384)  # the same amounts and axes recur on many pages (~20 calls per chart)
+@lru_cache(maxsize=4096)  # the same amounts and axes recur on many pages (~20 calls per chart)
 def _pct(value: Decimal, start: Decimal, end: Decimal) -> str:
     share = (value - start) / (end - start) * 100
     return f"{share.quantize(Decimal('0.01'))}%"
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=4096)
 def _width(low: Decimal, high: Decimal, start: Decimal, end: Decimal) -> str:
     share = max((high - low) / (end - start) * 100, Decimal("0.6"))  # a single value stays visible
     return f"{share.quantize(Decimal('0.01'))}%"

@@ -743,12 +743,13 @@ class Renderer:
             a, locale = self.site.articles[index], self.config.locale
             s = a.salary
             stat = self._group_stat(a.role_slug, s.group)
+            delta = _delta(s.mid, stat.median) if stat else None
+            delta = self._memo.setdefault(("delta", str(delta)), delta)  # one object per value (~60)
             card = self._memo[key] = PeerCard(
                 index, self.site.professions[a.role_slug].name, self.site.cities[a.city_slug].name,
                 self.site.article_urls[index], s, a.draft, self.site.professions[a.role_slug].url, False,
                 format_range(s.min, s.max, s.currency, locale), format_money(s.mid, s.currency, locale),
-                tuple((lv.label, format_range(lv.min, lv.max, s.currency, locale)) for lv in s.levels),
-                _delta(s.mid, stat.median) if stat else None)
+                tuple((lv.label, format_range(lv.min, lv.max, s.currency, locale)) for lv in s.levels), delta)
         return card
 
     def _group_stat(self, role_slug: str, group: tuple[str, str]):
