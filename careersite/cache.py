@@ -146,6 +146,7 @@ def load_state(cache_dir: Path, output_dir: Path, stop: Callable[[], bool] | Non
     return state
 
 
+@functools.lru_cache(maxsize=1)
 def record_schema() -> str:
     """A hash of the fields of every record the state stores, so a state written by code with
     other records (a development version, a downgrade) is never loaded."""

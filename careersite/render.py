@@ -416,7 +416,9 @@ class PeerCard(NamedTuple):
     range_text: str
     median_text: str
     level_texts: tuple[tuple[str, str], ...]
-    delta: Decimal | None  # its mid salary against the median of its profession (same currency and period), in %
+    # its mid salary against the median of its profession (same currency and period), in %: set
+    # in comparison rows only (see Renderer._comparison)
+    delta: Decimal | None
 
 
 class Renderer:
@@ -601,9 +603,13 @@ class Renderer:
             if len(chosen) >= COMPARE_LIMIT:
                 break
             chosen.add(i)
-        # by salary, highest first (each card holds its delta against ``stat``: same group)
-        rows = [self._peer_card(i) for i in sorted(chosen, key=rank_of.__getitem__)]
-        rows = [card._replace(current=True) if card.index == index else card for card in rows]
+        # by salary, highest first, each with its deviation from the group's median
+        median = stat.median if stat else None
+        rows = []
+        for i in sorted(chosen, key=rank_of.__getitem__):
+            c = self._peer_card(i)
+            delta = None if median is None else _delta(c.salary.mid, median)
+            rows.append(PeerCard(*c[:7], i == index, *c[8:11], delta))
         return rows, rank, len(peers)
 
     def _related(self, index: int) -> list[dict[str, Any]]:
@@ -742,14 +748,11 @@ class Renderer:
         if card is None:
             a, locale = self.site.articles[index], self.config.locale
             s = a.salary
-            stat = self._group_stat(a.role_slug, s.group)
-            delta = _delta(s.mid, stat.median) if stat else None
-            delta = self._memo.setdefault(("delta", str(delta)), delta)  # one object per value (~60)
             card = self._memo[key] = PeerCard(
                 index, self.site.professions[a.role_slug].name, self.site.cities[a.city_slug].name,
                 self.site.article_urls[index], s, a.draft, self.site.professions[a.role_slug].url, False,
                 format_range(s.min, s.max, s.currency, locale), format_money(s.mid, s.currency, locale),
-                tuple((lv.label, format_range(lv.min, lv.max, s.currency, locale)) for lv in s.levels), delta)
+                tuple((lv.label, format_range(lv.min, lv.max, s.currency, locale)) for lv in s.levels), None)
         return card
 
     def _group_stat(self, role_slug: str, group: tuple[str, str]):
