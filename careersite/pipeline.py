@@ -44,7 +44,7 @@ from .cache import (
     state_path,
 )
 from .config import Config
-from .content import Article, ReadResult, Source, discover, read_article
+from .content import Article, ReadResult, Shared, Source, discover, read_article
 from .errors import BuildFailed, Problem
 from .extras import feeds, search
 from .model import Site, build_site, update_articles
@@ -596,8 +596,11 @@ def read_sources(sources: list[Source], config: Config, state: State, store: Mar
             dirty.append(source)
     _worker.update(config=config, store=store)
     done = 0
+    shared = Shared()
     for chunk in _parallel(_read_chunk, _chunks(dirty, 64), options.jobs, len(dirty)):
         for source, read in chunk:
+            if read.article is not None:
+                read = ReadResult(shared.article(read.article), read.problems)
             result[source.relpath] = (source, read)
         done += len(chunk)
         if options.progress:

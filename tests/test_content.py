@@ -325,3 +325,18 @@ def test_reported_line_is_the_line_in_the_file(tmp_path, padding, crlf, bom, bod
     data = ("\ufeff" if bom else "").encode() + (text.replace("\n", "\r\n") if crlf else text).encode()
     expected_line = lines.index("  min: 3.300") + 1
     assert one(tmp_path, data).startswith(f"{expected_line}:8: '3.300' is read as 3.3")
+
+
+def test_shared_values_are_equal_and_print_the_same(tmp_path):
+    """Shared (used where the build receives articles) gives one object per repeated value
+    and changes nothing else: amounts equal in value but written otherwise stay apart."""
+    from careersite.content import Shared
+    first = ok(tmp_path, article(role="Koch", city="Essen"), name="koch-essen.md")
+    second = ok(tmp_path, article(role="Koch", city="Bochum"), name="koch-bochum.md")
+    shared = Shared()
+    a, b = shared.article(first), shared.article(second)
+    assert (a, b) == (first, second) and (repr(a), repr(b)) == (repr(first), repr(second))
+    assert a.role is b.role and a.salary is b.salary and a.headings is b.headings and a.region is b.region
+    assert a.city is not b.city and a.source is not b.source
+    c = shared.article(first._replace(salary=first.salary._replace(max=Decimal("4000.0"))))
+    assert c.salary == a.salary and c.salary is not a.salary and str(c.salary.max) == "4000.0"
