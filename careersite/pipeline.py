@@ -129,35 +129,36 @@ def build(config: Config, options: BuildOptions | None = None, state: State | No
         remove_stale_staging(config.output_dir)
         clock("discover")
         started_ns = time.time_ns()  # before any stat is read: see read_sources on trusting stats
-        scan = None
+        scan = finder = None
         if not options.warm and not options.full:
-            # In a child process: find the sources, then stat every output file (to find
-            # damaged, deleted or foreign ones), while this one loads the state (~0.15 s at
-            # 10,000 articles). Forked first, while this process is small (a child forked from
+            # Two child processes: one stats every output file (to find damaged, deleted or
+            # foreign ones), the other finds the sources, while this one loads the state (~0.15 s
+            # at 10,000 articles). Forked first, while this process is small (a child forked from
             # a large one makes each page the parent writes to afterwards a copy-on-write fault).
-            scan = _Background(_sources_and_outputs, config.content_dir, config.output_dir, parts=2)
+            scan = _Background(scan_output, config.output_dir)
+            finder = _Background(_found_sources, config.content_dir)
         try:
             noop = False
-            if scan is None:
+            if finder is None:
                 sources = discover(config.content_dir)
                 noop = state is None and _nothing_changed(config, sources, options, report)
             elif state is not None:
-                sources = _sources(scan)
+                sources = _sources(finder)
             else:
                 # A proven no-op (see _nothing_changed) ends the state's loading as soon as the
                 # sources are found: at 100,000 articles the whole state takes seconds to load.
                 found: list[Any] = []  # [sources, nothing changed]
 
                 def nothing_changed() -> bool:
-                    if not found and scan.ready():
-                        found.append(_sources(scan))
+                    if not found and finder.ready():
+                        found.append(_sources(finder))
                         found.append(_nothing_changed(config, found[0], options, report, scan))
                     return bool(found) and found[1]
 
                 clock("state")
                 state = load_state(config.cache_dir, config.output_dir, stop=nothing_changed)
                 if not found:  # the state loaded first (a small or new site)
-                    found.append(_sources(scan))
+                    found.append(_sources(finder))
                     found.append(_nothing_changed(config, found[0], options, report, scan))
                 sources, noop = found
             if noop:
@@ -172,8 +173,9 @@ def build(config: Config, options: BuildOptions | None = None, state: State | No
                 state = load_state(config.cache_dir, config.output_dir)
             new_state, site, outputs = _build_from(config, options, state, sources, started_ns, scan, report, clock)
         finally:
-            if scan is not None:
-                scan.close()
+            for child in (finder, scan):
+                if child is not None:
+                    child.close()
     clock(None)
     report.articles, report.pages, report.state = len(site.articles), len(outputs), new_state
     return report
@@ -200,7 +202,7 @@ def _build_from(config: Config, options: BuildOptions, state: State, sources: li
             from_files = shards.collect(options.merge_from, site, pages, shards.fingerprint(site, theme))
         clock("render")
         outputs = write_site(site, theme, env, pages, state, store, options, report, from_files,
-                             on_disk=scan.result(1) if scan is not None and state.outputs else None)
+                             on_disk=scan.result() if scan is not None and state.outputs else None)
         clock("cache")
         new_state = State(parse_digest=_parse_digest(config), started_ns=started_ns, sources=read,
                           outputs=outputs)
@@ -221,17 +223,14 @@ class _Background:
     """``fn(*args)`` in a forked child process (in this one where fork() is missing); its
     result is pickled back. For I/O-heavy work that should overlap the build's own.
 
-    With ``parts`` > 1, ``fn`` is a generator of that many values, each sent back as soon as
-    it is made: ``result(0)``, ``result(1)``…; ``ready()`` tells whether the next one has come.
-
     A bare fork(), not multiprocessing: serve's search update is a daemonic process, and
     those may not start multiprocessing children.
     """
 
-    def __init__(self, fn: Callable, *args: Any, parts: int = 1):
-        self._fn, self._args, self._parts = fn, args, parts
+    def __init__(self, fn: Callable, *args: Any):
+        self._fn, self._args = fn, args
         self._pid = self._fh = None
-        self._values: list[tuple[bool, Any]] = []  # (ok, value or exception) per part received
+        self._done, self._value = False, None
         if hasattr(os, "fork"):
             read_fd, write_fd = os.pipe()
             try:
@@ -246,13 +245,12 @@ class _Background:
                 os.close(read_fd)
                 code = 0
                 try:
+                    try:
+                        data = pickle.dumps((True, fn(*args)))
+                    except Exception as exc:
+                        data = pickle.dumps((False, exc))
                     with os.fdopen(write_fd, "wb") as fh:
-                        try:
-                            for value in fn(*args) if parts > 1 else (fn(*args),):
-                                fh.write(pickle.dumps((True, value)))
-                                fh.flush()
-                        except Exception as exc:
-                            fh.write(pickle.dumps((False, exc)))
+                        fh.write(data)
                 except BaseException:
                     code = 1
                 finally:
@@ -261,44 +259,38 @@ class _Background:
             self._pid, self._fh = pid, os.fdopen(read_fd, "rb")
 
     def ready(self) -> bool:
-        """Whether the next part is here (or the work would be done in this process)."""
-        if self._fh is None:
+        """Whether the result is here (or the work would be done in this process)."""
+        if self._done or self._fh is None:
             return True
         return bool(select.select([self._fh], [], [], 0)[0])
 
-    def result(self, part: int = 0) -> Any:
-        while len(self._values) <= part:
-            self._receive()
-        ok, value = self._values[part]
+    def result(self) -> Any:
+        if not self._done:
+            self._value, self._done = self._result(), True
+        ok, value = self._value
         if not ok:
             raise value
         return value
 
-    def _receive(self) -> None:
+    def _result(self) -> tuple[bool, Any]:
         if self._fh is not None:
+            fh, self._fh = self._fh, None
             try:
-                self._values.append(pickle.load(self._fh))
-                if len(self._values) < self._parts and self._values[-1][0]:
-                    return
-            except Exception:  # the child died: the rest is done here
+                with fh:
+                    data = fh.read()
+            finally:
+                os.waitpid(self._pid, 0)
+            try:
+                return pickle.loads(data)
+            except Exception:  # the child died: do the work here
                 pass
-            self._finish()
-            if len(self._values) > 0 and not self._values[-1][0]:
-                self._values.extend([self._values[-1]] * (self._parts - len(self._values)))
-        if len(self._values) < self._parts:  # here: every part, keeping those received
-            try:
-                made = list(self._fn(*self._args)) if self._parts > 1 else [self._fn(*self._args)]
-                self._values.extend((True, value) for value in made[len(self._values):])
-            except Exception as exc:
-                self._values.extend([(False, exc)] * (self._parts - len(self._values)))
-
-    def _finish(self) -> None:
-        fh, self._fh = self._fh, None
-        fh.close()
-        os.waitpid(self._pid, 0)
+        try:
+            return True, self._fn(*self._args)
+        except Exception as exc:
+            return False, exc
 
     def close(self) -> None:
-        """Stop waiting for results not asked for (a build that failed first, or found no state
+        """Stop waiting for a result not asked for (a build that failed first, or found no state
         to compare the output folder with); stop and reap the child."""
         if self._fh is not None:
             self._fh.close()
@@ -308,17 +300,15 @@ class _Background:
             os.waitpid(self._pid, 0)
 
 
-def _sources_and_outputs(content_dir: Path, output_dir: Path) -> Iterator[Any]:
-    """The sources (see :func:`discover`) with their digest, then the output folder's files
-    (see :func:`scan_output`)."""
+def _found_sources(content_dir: Path) -> tuple[list[Source], str]:
+    """The sources (see :func:`discover`) and their digest."""
     sources = discover(content_dir)
-    yield sources, _sources_digest(sources)
-    yield scan_output(output_dir)
+    return sources, _sources_digest(sources)
 
 
-def _sources(scan: _Background) -> list[Source]:
-    """The sources found by ``scan`` (see :func:`_sources_and_outputs`); their digest is kept."""
-    sources, digest = scan.result(0)
+def _sources(finder: _Background) -> list[Source]:
+    """The sources found by ``finder`` (see :func:`_found_sources`); their digest is kept."""
+    sources, digest = finder.result()
     if _sources_seen[0] is not sources:
         _sources_seen[:] = [sources, digest]
     return sources
@@ -388,7 +378,7 @@ def _nothing_changed(config: Config, sources: list[Source], options: BuildOption
         return False
     if _inputs_hash(config, sources, Theme.load(config.templates_dir)) != saved["inputs"]:
         return False
-    if _outputs_hash(scan.result(1) if scan is not None else scan_output(config.output_dir)) != saved["outputs"]:
+    if _outputs_hash(scan.result() if scan is not None else scan_output(config.output_dir)) != saved["outputs"]:
         return False
     report.cold = False
     report.pages, report.articles = saved["pages"], saved["articles"]
@@ -713,24 +703,35 @@ def write_site(site: Site, theme: Theme, env: jinja2.Environment, pages: list[Pa
     incremental = bool(on_disk)
     report.cold = not incremental
     old = state.outputs if incremental else {}
-    intact = {rel for rel, rec in old.items() if on_disk.get(rel) == (rec.size, rec.mtime_ns)}
+
+    def intact(relpath: str) -> bool:  # the output file is the one the previous build wrote
+        rec = old.get(relpath)
+        return rec is not None and on_disk.get(relpath) == (rec.size, rec.mtime_ns)
+
     tkeys = template_keys(theme, env)
     # Every file of the new site -> its key, or the page whose full_key() it is: made once the
     # workers are done (at 100,000 pages the strings are ~10 MB, in every worker's memory too).
     keys: dict[str, str | Page] = {}
     todo = []
+    old_sha: dict[str, str] = {}  # of the intact output files of pages to render (same bytes: not written)
     # the template part of each kind's keys (see full_key), looked up in this loop: 21,000
     # pages in serve take 9 ms
     suffix = {kind: full_key(Page("", kind), tkeys) for kind in {p.kind for p in pages}}
     for p in pages:
         relpath = p.relpath
         before = old.get(relpath)
-        if before is not None and before.key == p.key + suffix[p.kind]:
-            keys[relpath] = before.key
-            if relpath in intact:
-                continue
-        else:
+        if before is None:
             keys[relpath] = p
+        else:
+            on_disk_intact = on_disk.get(relpath) == (before.size, before.mtime_ns)
+            if before.key == p.key + suffix[p.kind]:
+                keys[relpath] = before.key
+                if on_disk_intact:
+                    continue
+            else:
+                keys[relpath] = p
+            if on_disk_intact:
+                old_sha[relpath] = before.sha
         todo.append(p)
     staging = staging_dir(output)
     packer = None
@@ -739,7 +740,7 @@ def write_site(site: Site, theme: Theme, env: jinja2.Environment, pages: list[Pa
         # an incremental build appends its changed files to packs (see write.Packer)
         packer = Packer(staging) if incremental else None
         _worker.update(renderer=renderer, store=store, from_files=from_files or {},
-                       old={rel: old[rel].sha for rel in intact},
+                       old=old_sha,
                        stage=packer.add if packer else functools.partial(stage_file, staging))
         # relpath -> (sha, size, where): where is None if the output holds these bytes already,
         # else True (cold build) or the file's place in a pack
@@ -759,12 +760,13 @@ def write_site(site: Site, theme: Theme, env: jinja2.Environment, pages: list[Pa
             raise BuildFailed(_group(problems))
         for bundle in bundles(site, store, options, pages):
             previous = [rel for rel in old if rel.startswith(bundle.prefix)]
-            if previous and all(rel in intact and (bundle.defer or old[rel].key == bundle.key) for rel in previous):
+            if previous and all(intact(rel) and (bundle.defer or old[rel].key == bundle.key) for rel in previous):
                 keys.update((rel, old[rel].key) for rel in previous)
                 if any(old[rel].key != bundle.key for rel in previous):
                     report.deferred.append(bundle.prefix)
                 continue
             hashes = {rel: rendered[rel][0] if rel in rendered else old[rel].sha for rel in sorted(keys)}
+            old_sha.update((rel, old[rel].sha) for rel in previous if intact(rel))
             for relpath, data in sorted(bundle.make(hashes).items()):
                 keys[relpath] = bundle.key
                 rendered[relpath] = _stage(relpath, data, _worker["old"])

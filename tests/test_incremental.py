@@ -450,35 +450,19 @@ def test_background_work_survives_a_dying_child_and_passes_errors_on():
         _Background(fails).result()
 
 
-def test_background_work_in_parts():
+def test_background_work_tells_when_its_result_is_ready():
+    import time
+
     from careersite.pipeline import _Background
-    parent = os.getpid()
-
-    def parts():
-        yield "first"
-        yield ["second"]
-
-    def dies_after_the_first():
-        yield "first from " + ("child" if os.getpid() != parent else "here")
-        if os.getpid() != parent:
-            os._exit(3)
-        yield "second here"
-
-    def fails_second():
-        yield 1
-        raise ValueError("boom")
-
-    job = _Background(parts, parts=2)
-    assert job.result(0) == "first" and job.result(1) == ["second"] and job.result(0) == "first"
-    job.close()
-    job = _Background(dies_after_the_first, parts=2)
-    assert job.result(0) == "first from child" and job.result(1) == "second here"
-    job = _Background(fails_second, parts=2)
-    assert job.result(0) == 1
-    with pytest.raises(ValueError, match="boom"):
-        job.result(1)
-    with pytest.raises(ValueError, match="boom"):
-        job.result(1)
+    job = _Background(time.sleep, 0.5)
+    assert not job.ready()
+    time.sleep(1.5)
+    assert job.ready() and job.result() is None and job.ready()
+    fails = _Background(int, "x")
+    with pytest.raises(ValueError):
+        fails.result()
+    with pytest.raises(ValueError):  # asked again: the same error, not the work done twice
+        fails.result()
 
 
 def test_background_work_not_asked_for_ends_even_when_its_result_is_large(tmp_path):
