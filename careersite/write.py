@@ -104,13 +104,16 @@ def stage_file(staging: Path, relpath: str, data: bytes) -> None:
     if problem:
         raise ValueError(f"unsafe output path {relpath!r}: {problem}")
     target = os.path.join(staging, relpath)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _BINARY  # (os.open: no io objects per file)
     try:
-        fh = open(target, "wb")
+        fd = os.open(target, flags, 0o666)
     except FileNotFoundError:
         os.makedirs(os.path.dirname(target), exist_ok=True)
-        fh = open(target, "wb")
-    with fh:
-        fh.write(data)
+        fd = os.open(target, flags, 0o666)
+    try:
+        _write_all(fd, data)
+    finally:
+        os.close(fd)
 
 
 def commit_full(staging: Path, output: Path) -> None:
