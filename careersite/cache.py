@@ -46,7 +46,7 @@ from . import __version__, markup
 from .content import ReadResult, Source
 from .records import pickled_as_tuple
 
-STATE_FORMAT = 4
+STATE_FORMAT = 5
 SOURCE_CHUNKS = 64
 MARKUP_SCHEMA = "1"
 

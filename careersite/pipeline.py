@@ -130,14 +130,14 @@ def build(config: Config, options: BuildOptions | None = None, state: State | No
         clock("discover")
         started_ns = time.time_ns()  # before any stat is read: see read_sources on trusting stats
         scan = finder = None
-        if not options.warm and not options.full:
-            # Two child processes: one stats every output file (to find damaged, deleted or
-            # foreign ones), the other finds the sources, while this one loads the state (~0.15 s
-            # at 10,000 articles). Forked first, while this process is small (a child forked from
-            # a large one makes each page the parent writes to afterwards a copy-on-write fault).
-            scan = _Background(scan_output, config.output_dir)
-            finder = _Background(_found_sources, config.content_dir)
         try:
+            if not options.warm and not options.full:
+                # Two child processes: one stats every output file (to find damaged, deleted or
+                # foreign ones), the other finds the sources, while this one loads the state (~0.15 s
+                # at 10,000 articles). Forked first, while this process is small (a child forked from
+                # a large one makes each page the parent writes to afterwards a copy-on-write fault).
+                scan = _Background(scan_output, config.output_dir)
+                finder = _Background(_found_sources, config.content_dir)
             noop = False
             if finder is None:
                 sources = discover(config.content_dir)
@@ -262,7 +262,9 @@ class _Background:
         """Whether the result is here (or the work would be done in this process)."""
         if self._done or self._fh is None:
             return True
-        return bool(select.select([self._fh], [], [], 0)[0])
+        poll = select.poll()  # not select(): it fails for descriptors >= 1024 (serve may hold many)
+        poll.register(self._fh, select.POLLIN)
+        return bool(poll.poll(0))
 
     def result(self) -> Any:
         if not self._done:

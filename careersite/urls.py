@@ -43,17 +43,20 @@ def check_relpath(relpath: str) -> str:
     """Return ``""`` if ``relpath`` is a safe relative output path, else what is wrong with it."""
     if not relpath or "\x00" in relpath or "\\" in relpath or ":" in relpath:  # "C:" is a drive on Windows
         return "contains a forbidden character"
-    if relpath[0] != "/":  # the common case, without PurePosixPath (~10,000 paths per commit)
-        parts = relpath.split("/")
-        if all(part not in ("", ".", "..") and len(part) <= MAX_SEGMENT_BYTES // 4 for part in parts):
-            return ""  # (a character is at most 4 bytes in UTF-8)
+    if relpath.isascii() and relpath[0] != "/":  # the common case (slugs), without PurePosixPath
+        if all(part not in ("", ".", "..") and len(part) <= MAX_SEGMENT_BYTES for part in relpath.split("/")):
+            return ""
     path = PurePosixPath(relpath)
     if path.is_absolute():
         return "is an absolute path"
     for part in path.parts:
         if part in ("", ".", ".."):
             return "contains '.' or '..'"
-        if len(part.encode("utf-8")) > MAX_SEGMENT_BYTES:
+        try:
+            size = len(part.encode("utf-8"))
+        except UnicodeEncodeError:  # a file name that was not UTF-8 (decoded with surrogateescape)
+            return "is not valid UTF-8"
+        if size > MAX_SEGMENT_BYTES:
             return f"has a path segment longer than {MAX_SEGMENT_BYTES} bytes"
     return ""
 

@@ -15,6 +15,7 @@ import select
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -738,3 +739,59 @@ def test_a_build_goes_on_when_no_process_can_be_forked(make_site, monkeypatch):
     assert report.written >= 1 and "3.100" in site.page("bochum/strassenbauer/index.html")
     if before is not None:
         assert len(os.listdir("/proc/self/fd")) == before
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="background work runs in forked children")
+def test_background_work_is_ready_with_more_than_1024_open_files():
+    """select() fails for descriptors >= 1024 (found by review); serve may hold that many."""
+    import resource
+
+    from careersite.pipeline import _Background
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 1200:
+        pytest.skip("cannot open 1,200 files here")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 1200) if hard == resource.RLIM_INFINITY
+                                                 else min(max(soft, 1200), hard), hard))
+    held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    try:
+        job = _Background(sorted, [2, 1])
+        assert job._fh.fileno() >= 1024
+        deadline = time.monotonic() + 30
+        while not job.ready() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert job.result() == [1, 2]
+    finally:
+        for fd in held:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="background work runs in forked children")
+def test_a_build_that_cannot_start_its_second_child_reaps_the_first(make_site, monkeypatch):
+    from careersite import pipeline
+    from careersite.config import load_config
+    site = make_site({"bochum/a.md": article()})
+    config = load_config(site.root / "config.yaml")
+    pipeline.build(config)
+    forked, pipes = [], []
+    real_fork, real_pipe = os.fork, os.pipe
+
+    def fork():
+        pid = real_fork()
+        if pid:
+            forked.append(pid)
+        return pid
+
+    def pipe():
+        pipes.append(1)
+        if len(pipes) == 2:
+            raise OSError(24, "Too many open files")
+        return real_pipe()
+
+    monkeypatch.setattr(os, "fork", fork)
+    monkeypatch.setattr(os, "pipe", pipe)
+    with pytest.raises(OSError, match="Too many open files"):
+        pipeline.build(config)
+    assert len(forked) == 1
+    with pytest.raises(ChildProcessError):  # reaped already
+        os.waitpid(forked[0], os.WNOHANG)

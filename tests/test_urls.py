@@ -69,12 +69,14 @@ def test_expand_and_url_to_file():
 
 
 @pytest.mark.parametrize("relpath", ["", "../x", "a/../../x", "/etc/passwd", "a\\b", "a\x00b", "a/../b",
-                                     "a/" + "x" * (MAX_SEGMENT_BYTES + 1)])
+                                     "a/" + "x" * (MAX_SEGMENT_BYTES + 1), "a/\udcff.html", "\udcff",
+                                     "a/" + "ä" * (MAX_SEGMENT_BYTES // 2 + 1)])
 def test_check_relpath_rejects_unsafe_paths(relpath):
     assert check_relpath(relpath) != ""
 
 
-@pytest.mark.parametrize("relpath", ["index.html", "bochum/baecker/index.html", "x" * MAX_SEGMENT_BYTES])
+@pytest.mark.parametrize("relpath", ["index.html", "bochum/baecker/index.html", "x" * MAX_SEGMENT_BYTES,
+                                     "a/" + "ä" * (MAX_SEGMENT_BYTES // 2), "static/logo-ü.css"])
 def test_check_relpath_accepts_safe_paths(relpath):
     assert check_relpath(relpath) == ""
 
