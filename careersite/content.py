@@ -247,8 +247,7 @@ def read_article(path: Path, source: str, shown: str, *, locale: str, currency: 
                 "'salary' is " + ("empty" if "salary" in meta else "missing"),
                 "add 'salary:' with 'min:' and 'max:' below it, or one line like 'salary: 3.300–4.600 €'")
     else:
-        raws = {path[1:]: (mark.raw, mark.plain) for path, mark in doc.marks.items()
-                if path and path[0] == "salary"}
+        raws = doc.raws(("salary",))
         try:
             salary = salary_mod.from_front_matter(meta["salary"], raws, currency, period, locale)
         except salary_mod.SalaryProblems as exc:

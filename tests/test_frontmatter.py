@@ -76,8 +76,8 @@ def test_missing_front_matter_hint_names_the_fix():
 def test_parse_numbers_yaml_lines_as_file_lines():
     doc, body, body_line = parse("---\nrole: A\n\ncity: B\nsalary:\n  min: 3300\n---\nText\n")
     assert doc.data == {"role": "A", "city": "B", "salary": {"min": 3300}}
-    assert doc.marks[("city",)].line == 4
-    assert doc.marks[("salary", "min")].line == 6
+    assert doc.mark(("city",)).line == 4
+    assert doc.mark(("salary", "min")).line == 6
     assert (body, body_line) == ("Text\n", 8)
 
 

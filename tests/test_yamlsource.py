@@ -20,24 +20,24 @@ def problem(text: str, first_line: int = 1) -> YamlProblem:
 def test_values_and_marks_in_file_lines():
     doc = load("role: Bäcker\nsalary:\n  min: 3300\n  levels:\n    - {label: A, min: 1}\n", first_line=2)
     assert doc.data == {"role": "Bäcker", "salary": {"min": 3300, "levels": [{"label": "A", "min": 1}]}}
-    assert doc.marks[("role",)] == Mark(2, 7, "Bäcker", True)
-    assert doc.marks[("role", "<key>")] == Mark(2, 1, "role", True)
-    assert doc.marks[("salary", "min")].line == 4
-    assert doc.marks[("salary", "levels", 0, "min")] == Mark(6, 23, "1", True)
+    assert doc.mark(("role",)) == Mark(2, 7, "Bäcker", True)
+    assert doc.mark(("role", "<key>")) == Mark(2, 1, "role", True)
+    assert doc.mark(("salary", "min")).line == 4
+    assert doc.mark(("salary", "levels", 0, "min")) == Mark(6, 23, "1", True)
     assert doc.duplicates == ()
 
 
 def test_mark_falls_back_to_the_nearest_ancestor():
     doc = load("salary:\n  min: 1\n", first_line=2)
-    assert doc.mark(("salary", "levels", 3)) == doc.marks[("salary",)]
-    assert doc.mark(("nothing",)) == doc.marks[()]
+    assert doc.mark(("salary", "levels", 3)) == doc.mark(("salary",))
+    assert doc.mark(("nothing",)) == doc.mark(())
 
 
 def test_raw_text_and_quoting_are_kept():
     doc = load("a: 3.300\nb: '3.300'\nc: \"x\"\n")
     assert doc.data == {"a": 3.3, "b": "3.300", "c": "x"}
-    assert (doc.marks[("a",)].raw, doc.marks[("a",)].plain) == ("3.300", True)
-    assert (doc.marks[("b",)].raw, doc.marks[("b",)].plain) == ("3.300", False)
+    assert (doc.mark(("a",)).raw, doc.mark(("a",)).plain) == ("3.300", True)
+    assert (doc.mark(("b",)).raw, doc.mark(("b",)).plain) == ("3.300", False)
 
 
 def test_dates_are_dates():
@@ -140,4 +140,17 @@ def test_pure_python_loader_gives_the_same_result(monkeypatch):
     text = "role: A\ncity: B\nsalary: {min: 3.300, max: 4600}\ndate: 2026-11-23\n"
     fast = load(text, 2)
     monkeypatch.setattr(yamlsource, "_BaseLoader", yaml.SafeLoader)
-    assert load(text, 2) == fast
+    slow = load(text, 2)
+    assert (slow.data, slow.duplicates) == (fast.data, fast.duplicates)
+    assert {path: slow.mark(path) for path in slow.nodes} == {path: fast.mark(path) for path in fast.nodes}
+
+
+@pytest.mark.parametrize("value", ["0", "7", "-12", "+5", "3300", "0755", "0x1f", "1_000", "1:30", "-0", "3.300",
+                                   "3,300", "1e3", ".inf", "2026-11-23", "2026-02-30", "2026-1-5", "2026-11-23 10:00",
+                                   "yes", "No", "TRUE", "off", "null", "~", "", "Bäcker", "'7'"])
+def test_scalars_are_read_as_the_safe_loader_reads_them(value):
+    """Common scalars (integers, dates, booleans, null) skip PyYAML's constructor: same values."""
+    text = f"a: {value}\nb: [{value}]\n"
+    expected = yaml.safe_load(text) if value != "2026-02-30" else {"a": value, "b": [value]}
+    assert load(text).data == expected
+    assert [type(v) for v in load(text).data.values()] == [type(v) for v in expected.values()]
