@@ -33,7 +33,6 @@ import json
 import os
 import pickle
 import sqlite3
-import sys
 import tempfile
 import time
 import zlib
@@ -44,6 +43,7 @@ from typing import NamedTuple
 
 from . import __version__, markup
 from .content import ReadResult, Source
+from .early import build_lock  # noqa: F401 - re-exported
 from .records import pickled_as_tuple
 
 STATE_FORMAT = 5
@@ -353,25 +353,3 @@ class MarkupStore:
         if self._conn is not None and self._pid == os.getpid():
             self._conn.close()
         self._conn = None
-
-
-@contextlib.contextmanager
-def build_lock(cache_dir: Path, notify=lambda msg: None) -> Iterator[None]:
-    """Hold an exclusive lock on the cache for one build; wait if another build holds it."""
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    if sys.platform == "win32":  # pragma: no cover - no flock; builds there must not overlap
-        yield
-        return
-    import fcntl
-    with open(cache_dir / "lock", "a+") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            notify(f"waiting for another build using {cache_dir} to finish …")
-            started = time.monotonic()
-            fcntl.flock(fh, fcntl.LOCK_EX)
-            notify(f"… waited {time.monotonic() - started:.1f} s")
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)

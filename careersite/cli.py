@@ -318,11 +318,17 @@ def _plural(n: int, word: str) -> str:
 # --- commands ------------------------------------------------------------------------------
 
 def cmd_build(args: argparse.Namespace, out: Output) -> int:
-    from .pipeline import BuildOptions, build
     config = load(args)
-    options = BuildOptions(jobs=args.jobs, full=args.full, progress=out.progress, log=out.info,
-                           shard=args.shard, merge_from=tuple(getattr(args, "shards", ())), strict=args.strict)
-    report = build(config, options)  # with --strict, warnings fail the build before anything is written
+    from .early import Start, build_lock  # light: the build's children start before the heavy imports below
+    with build_lock(config.cache_dir, out.info):
+        start = Start(config.content_dir, config.output_dir, children=not args.full)
+        try:
+            from .pipeline import BuildOptions, build
+            options = BuildOptions(jobs=args.jobs, full=args.full, progress=out.progress, log=out.info,
+                                   shard=args.shard, merge_from=tuple(getattr(args, "shards", ())), strict=args.strict)
+            report = build(config, options, start=start)  # with --strict, warnings fail it before anything is written
+        finally:
+            start.close()
     if report.warnings:
         out.problems(report.warnings)
     out.info(f"Built {report.pages} pages from {_plural(report.articles, 'article')} in {report.seconds:.2f} s "

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
 import posixpath
 import re
 from collections.abc import Callable
@@ -18,6 +17,7 @@ from typing import Any, NamedTuple
 
 from . import frontmatter, markup
 from . import salary as salary_mod
+from .early import Source, discover  # noqa: F401 - re-exported: the sources are found early (see early.py)
 from .errors import Problem, did_you_mean
 from .records import pickled_as_tuple
 from .salary import Level, Salary
@@ -28,18 +28,6 @@ KEYS = ("role", "city", "title", "region", "state", "salary", "date", "updated",
 # looks like a path ("../../etc", "/tmp", "a\\b") or holds control characters is surely a
 # mistake. A slash inside a job title is ordinary German: "Kaufmann/-frau", "(m/w/d)".
 _BAD_NAME = re.compile(r"[\\\x00-\x1f\x7f]|(^|/)\.{1,2}(/|$)|^/|/$|//")
-
-
-# A NamedTuple, not a dataclass: the build state pickles ~12 of these per article, and
-# tuples unpickle in C (a frozen slots dataclass restores each field in Python: 10x slower).
-@pickled_as_tuple
-class Source(NamedTuple):
-    """A content file: its path relative to content/ (POSIX) and the stat fields the cache trusts."""
-
-    relpath: str
-    mtime_ns: int
-    size: int
-    inode: int
 
 
 @pickled_as_tuple
@@ -118,32 +106,6 @@ class Shared:
             one(a.state, a.state), salary, one(a.date, a.date), one(a.updated, a.updated), one(a.tags, a.tags),
             a.summary, a.draft, a.body_key, headings, a.links, a.words, a.body_line,
             one(a.role_slug, a.role_slug), one(a.city_slug, a.city_slug), a.content_hash, a.card_hash, a.peer_hash)
-
-
-def discover(content_dir: Path) -> list[Source]:
-    """Every ``*.md`` file below ``content_dir`` in sorted order, with its stat.
-
-    Hidden files and folders (``.git``, ``.DS_Store``, editor swap files) and anything
-    not ending in ``.md`` (backups like ``x.md~``) are ignored; symlinked folders are not
-    followed, so a link cannot loop or pull in files from elsewhere.
-    """
-    found: list[Source] = []
-
-    def walk(folder: str, prefix: str) -> None:
-        with os.scandir(folder) as entries:
-            items = sorted(entries, key=lambda e: e.name)
-        for entry in items:
-            if entry.name.startswith("."):
-                continue
-            if entry.is_dir(follow_symlinks=False):
-                walk(entry.path, prefix + entry.name + "/")
-            elif entry.name.endswith(".md") and entry.is_file():
-                st = entry.stat()
-                found.append(Source(prefix + entry.name, st.st_mtime_ns, st.st_size, st.st_ino))
-
-    if content_dir.is_dir():
-        walk(str(content_dir), "")
-    return found
 
 
 def linked_source(source: str, path: str) -> str:

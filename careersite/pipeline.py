@@ -17,10 +17,7 @@ import gc
 import hashlib
 import json
 import os
-import pickle
-import select
 import shutil
-import signal
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -36,7 +33,6 @@ from .cache import (
     MarkupStore,
     OutputFile,
     State,
-    build_lock,
     code_version,
     load_state,
     record_schema,
@@ -45,6 +41,10 @@ from .cache import (
 )
 from .config import Config
 from .content import Article, ReadResult, Shared, Source, discover, read_article
+from .early import Background as _Background
+from .early import Start, build_lock, sources_digest
+from .early import found_sources as _found_sources
+from .early import sources as _sources
 from .errors import BuildFailed, Problem
 from .extras import feeds, search
 from .model import Site, build_site, update_articles
@@ -112,17 +112,20 @@ class BuildReport:
     state: State | None = None
 
 
-def build(config: Config, options: BuildOptions | None = None, state: State | None = None) -> BuildReport:
+def build(config: Config, options: BuildOptions | None = None, state: State | None = None,
+          start: Start | None = None) -> BuildReport:
     """Build the site of ``config`` into ``config.output_dir``.
 
     Raises :class:`~careersite.errors.BuildFailed` with every problem found; output/
     is then left exactly as it was. Pass the ``state`` of a previous report to skip
-    reading it from the cache (as serve does).
+    reading it from the cache (as serve does). ``start``: the build's child processes,
+    started by a caller that holds the build lock already (the command line, see early.py).
     """
     options = options or BuildOptions()
     report = BuildReport()
     clock = _Clock(report)
-    with _gc_paused(), build_lock(config.cache_dir, options.log):
+    locked = contextlib.nullcontext() if start is not None else build_lock(config.cache_dir, options.log)
+    with _gc_paused(), locked:
         problems = check_output_dir(config)
         if problems:
             raise BuildFailed(problems)
@@ -131,7 +134,9 @@ def build(config: Config, options: BuildOptions | None = None, state: State | No
         started_ns = time.time_ns()  # before any stat is read: see read_sources on trusting stats
         scan = finder = None
         try:
-            if not options.warm and not options.full:
+            if start is not None and start.finder is not None and not options.warm and not options.full:
+                scan, finder, started_ns = start.scan, start.finder, start.started_ns
+            elif not options.warm and not options.full:
                 # Two child processes: one stats every output file (to find damaged, deleted or
                 # foreign ones), the other finds the sources, while this one loads the state (~0.15 s
                 # at 10,000 articles). Forked first, while this process is small (a child forked from
@@ -219,103 +224,6 @@ def _build_from(config: Config, options: BuildOptions, state: State, sources: li
     return new_state, site, outputs
 
 
-class _Background:
-    """``fn(*args)`` in a forked child process (in this one where fork() is missing); its
-    result is pickled back. For I/O-heavy work that should overlap the build's own.
-
-    A bare fork(), not multiprocessing: serve's search update is a daemonic process, and
-    those may not start multiprocessing children.
-    """
-
-    def __init__(self, fn: Callable, *args: Any):
-        self._fn, self._args = fn, args
-        self._pid = self._fh = None
-        self._done, self._value = False, None
-        if hasattr(os, "fork"):
-            read_fd, write_fd = os.pipe()
-            try:
-                pid = os.fork()
-            except OSError:  # no process to spare: the work is done here when asked for
-                os.close(read_fd)
-                os.close(write_fd)
-                return
-            if pid == 0:  # the child: never returns
-                # Not holding the read end itself: a parent that stops reading (close()) then
-                # makes the child's write fail instead of block forever on a full pipe.
-                os.close(read_fd)
-                code = 0
-                try:
-                    try:
-                        data = pickle.dumps((True, fn(*args)))
-                    except Exception as exc:
-                        data = pickle.dumps((False, exc))
-                    with os.fdopen(write_fd, "wb") as fh:
-                        fh.write(data)
-                except BaseException:
-                    code = 1
-                finally:
-                    os._exit(code)
-            os.close(write_fd)
-            self._pid, self._fh = pid, os.fdopen(read_fd, "rb")
-
-    def ready(self) -> bool:
-        """Whether the result is here (or the work would be done in this process)."""
-        if self._done or self._fh is None:
-            return True
-        poll = select.poll()  # not select(): it fails for descriptors >= 1024 (serve may hold many)
-        poll.register(self._fh, select.POLLIN)
-        return bool(poll.poll(0))
-
-    def result(self) -> Any:
-        if not self._done:
-            self._value, self._done = self._result(), True
-        ok, value = self._value
-        if not ok:
-            raise value
-        return value
-
-    def _result(self) -> tuple[bool, Any]:
-        if self._fh is not None:
-            fh, self._fh = self._fh, None
-            try:
-                with fh:
-                    data = fh.read()
-            finally:
-                os.waitpid(self._pid, 0)
-            try:
-                return pickle.loads(data)
-            except Exception:  # the child died: do the work here
-                pass
-        try:
-            return True, self._fn(*self._args)
-        except Exception as exc:
-            return False, exc
-
-    def close(self) -> None:
-        """Stop waiting for a result not asked for (a build that failed first, or found no state
-        to compare the output folder with); stop and reap the child."""
-        if self._fh is not None:
-            self._fh.close()
-            self._fh = None
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(self._pid, signal.SIGKILL)  # its work is not wanted: do not wait for it
-            os.waitpid(self._pid, 0)
-
-
-def _found_sources(content_dir: Path) -> tuple[list[Source], str]:
-    """The sources (see :func:`discover`) and their digest."""
-    sources = discover(content_dir)
-    return sources, _sources_digest(sources)
-
-
-def _sources(finder: _Background) -> list[Source]:
-    """The sources found by ``finder`` (see :func:`_found_sources`); their digest is kept."""
-    sources, digest = finder.result()
-    if _sources_seen[0] is not sources:
-        _sources_seen[:] = [sources, digest]
-    return sources
-
-
 # --- the no-op fast path -------------------------------------------------------------------
 #
 # A proven no-op must not cost a load of the whole state (at 100,000 articles that is
@@ -334,19 +242,8 @@ def _inputs_hash(config: Config, sources: list[Source], theme: Theme) -> str:
     tools = f"{STATE_FORMAT}|{record_schema()}|{search.pagefind_binary(config)[1] if config.search else ''}"
     tools += f"|{feeds.source_date_epoch()}"  # the time of undated feed entries
     h = hashlib.sha256(f"{code_version()}|{_parse_digest(config)}|{config.digest()}|{theme.digest}|{tools}".encode())
-    h.update(_sources_digest(sources).encode())
+    h.update(sources_digest(sources).encode())
     return h.hexdigest()
-
-
-_sources_seen: list[Any] = [None, ""]  # the last source list hashed and its digest (a build needs it twice)
-
-
-def _sources_digest(sources: list[Source]) -> str:
-    """A digest of every source's path and stat (~6 ms at 10,000 articles)."""
-    if _sources_seen[0] is not sources:
-        text = "".join(f"{s.relpath}\0{s.mtime_ns}\0{s.size}\0{s.inode}\n" for s in sources)
-        _sources_seen[:] = [sources, hashlib.sha256(text.encode()).hexdigest()]
-    return _sources_seen[1]
 
 
 def _outputs_hash(files: dict[str, tuple[int, int]]) -> str:
