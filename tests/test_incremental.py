@@ -322,8 +322,8 @@ def test_parallel_builds_in_one_process_keep_the_cache_sound(make_site):
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
-def test_state_is_saved_in_chunks_and_one_edit_rewrites_one_chunk(make_site):
-    from careersite.cache import load_state
+def test_state_is_saved_in_chunks_and_one_edit_rewrites_its_chunks(make_site):
+    from careersite.cache import _chunk, load_state
     from careersite.config import load_config
     from careersite.pipeline import build
     files = {f"stadt{i}/beruf{i}.md": article(f"Beruf {i}", f"Stadt {i}") for i in range(40)}
@@ -337,13 +337,21 @@ def test_state_is_saved_in_chunks_and_one_edit_rewrites_one_chunk(make_site):
 
     before = chunk_files()
     assert len(before) > 10
-    site.write("stadt3/beruf3.md", article("Beruf 3", "Stadt 3", max=4200))
-    build(config)
+    old_outputs = load_state(cache, config.output_dir).outputs
+    site.write("stadt3/beruf3.md", article("Beruf 3", "Stadt 3") + "\nNoch ein Absatz.\n")  # its page changes
+    new_outputs = build(config).state.outputs
     after = chunk_files()
-    assert len(set(after) - set(before)) == 1 and len(set(before) - set(after)) == 1  # one replaced
+    # the chunks of the source and of the output records that changed or went (its page, the
+    # search index), and no other
+    replaced = {int(name.split(".sources-")[1][:2]) for name in set(after) - set(before)}
+    changed = [rel for rel, record in new_outputs.items() if old_outputs.get(rel) != record]
+    changed += [rel for rel in old_outputs if rel not in new_outputs]  # (the search index's renamed files)
+    assert "stadt-3/beruf-3/index.html" in changed
+    assert replaced == {_chunk("stadt3/beruf3.md")} | {_chunk(rel) for rel in changed} != set(range(64))
+    assert len(set(before) - set(after)) == len(replaced)
     state = load_state(cache, config.output_dir)
-    assert len(state.sources) == 40
-    assert state.sources["stadt3/beruf3.md"][1].article.salary.max == 4200
+    assert len(state.sources) == 40 and state.outputs == new_outputs
+    assert "Noch ein Absatz" in site.page("stadt-3/beruf-3/index.html")
     # a damaged chunk makes the state unusable as a whole: a cold start, never a crash
     next(iter(cache.glob("state-*.sources-*.pickle"))).write_bytes(b"\x80garbage")
     assert load_state(cache, config.output_dir).sources == {}
