@@ -49,9 +49,9 @@ def check_relpath(relpath: str) -> str:
     path = PurePosixPath(relpath)
     if path.is_absolute():
         return "is an absolute path"
+    if any(part in ("", ".", "..") for part in relpath.split("/")):  # (PurePosixPath drops "" and ".")
+        return "contains an empty part, '.' or '..'"
     for part in path.parts:
-        if part in ("", ".", ".."):
-            return "contains '.' or '..'"
         try:
             size = len(part.encode("utf-8"))
         except UnicodeEncodeError:  # a file name that was not UTF-8 (decoded with surrogateescape)

@@ -167,12 +167,16 @@ def _scalar(loader, node, first_line: int) -> Any:
             return dt.date(int(value[:4]), int(value[5:7]), int(value[8:10]))
         except ValueError:  # 2026-02-30 looks like a date but is none: as below
             return value
-    if tag == _BOOL:
+    if tag == _BOOL and value.lower() in loader.bool_values:
         return loader.bool_values[value.lower()]
     if tag == _NULL:
         return None
     try:
         return loader.construct_object(node, deep=True)
+    except (KeyError, IndexError, AttributeError) as exc:  # an explicit tag on a value it cannot take
+        line, column = _position(node, first_line)  # ("!!bool maybe", an empty "!!int")
+        raise YamlProblem(line, column, f"'{node.value}' is not a valid {_short_tag(node.tag)}",
+                          "remove the tag, or write a value of that type") from exc
     except (ValueError, OverflowError) as exc:
         if node.tag == "tag:yaml.org,2002:timestamp":
             # 2026-02-30 looks like a date but is none: keep the text, the caller reports it in context

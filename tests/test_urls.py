@@ -70,7 +70,8 @@ def test_expand_and_url_to_file():
 
 @pytest.mark.parametrize("relpath", ["", "../x", "a/../../x", "/etc/passwd", "a\\b", "a\x00b", "a/../b",
                                      "a/" + "x" * (MAX_SEGMENT_BYTES + 1), "a/\udcff.html", "\udcff",
-                                     "a/" + "ä" * (MAX_SEGMENT_BYTES // 2 + 1)])
+                                     "a/" + "ä" * (MAX_SEGMENT_BYTES // 2 + 1), "./a", "a/./b", "a//b", "a/",
+                                     "ä//b", "ä/./b"])
 def test_check_relpath_rejects_unsafe_paths(relpath):
     assert check_relpath(relpath) != ""
 

@@ -154,3 +154,10 @@ def test_scalars_are_read_as_the_safe_loader_reads_them(value):
     expected = yaml.safe_load(text) if value != "2026-02-30" else {"a": value, "b": [value]}
     assert load(text).data == expected
     assert [type(v) for v in load(text).data.values()] == [type(v) for v in expected.values()]
+
+
+@pytest.mark.parametrize(("text", "message", "column"), [("draft: !!bool maybe\n", "'maybe' is not a valid !!bool", 8),
+                                                         ("n: !!int\n", "'' is not a valid !!int", 4)])
+def test_an_explicit_tag_on_a_value_it_cannot_take_is_a_located_problem(text, message, column):
+    found = problem(text)  # (it raised a KeyError or IndexError out of the reader before)
+    assert found.message == message and (found.line, found.column) == (1, column)
