@@ -195,32 +195,42 @@ def save_state(cache_dir: Path, output_dir: Path, state: State, previous: State 
     head_path = state_path(cache_dir, output_dir)
     stem = head_path.stem
     chunk_of = previous.chunk_of if previous is not None else {}  # (~10 ms of crc32 at 10,000 paths)
-    # chunk index -> (its sources, its outputs); and the chunks whose entries differ from previous
-    groups: dict[int, tuple[dict, dict]] = {}
-    dirty: set[int] = set()
+
+    def index_of(relpath: str) -> int:
+        index = chunk_of.get(relpath)
+        if index is None:
+            index = chunk_of[relpath] = _chunk(relpath)
+        return index
+
     usable = previous is not None and bool(previous.chunks)
-    for entries, slot, old_entries in ((state.sources, 0, previous.sources if usable else {}),
-                                       (state.outputs, 1, previous.outputs if usable else {})):
+    dirty: set[int] | None = None  # the chunks whose entries differ from previous' (None: all)
+    if usable:
+        dirty = set()
+        for entries, old_entries in ((state.sources, previous.sources), (state.outputs, previous.outputs)):
+            for relpath, entry in entries.items():
+                old = old_entries.get(relpath)
+                if old is not entry and old != entry:
+                    dirty.add(index_of(relpath))
+            dirty.update(map(index_of, old_entries.keys() - entries.keys()))
+    # chunk index -> (its sources, its outputs), for the chunks to write
+    groups: dict[int, tuple[dict, dict]] = {}
+    for slot, entries in enumerate((state.sources, state.outputs)):
         for relpath, entry in entries.items():
-            index = chunk_of.get(relpath)
-            if index is None:
-                index = chunk_of[relpath] = _chunk(relpath)
+            index = index_of(relpath)
+            if dirty is not None and index not in dirty:
+                continue
             group = groups.get(index)
             if group is None:
                 group = groups[index] = ({}, {})
             group[slot][relpath] = entry
-            old = old_entries.get(relpath)
-            if old is not entry and old != entry:
-                dirty.add(index)
-        dirty.update(_chunk(relpath) for relpath in old_entries.keys() - entries.keys())
     chunks: dict[int, str] = {}
+    if dirty is not None:  # the others keep their files (a chunk left empty is dirty, and dropped)
+        chunks.update((index, name) for index, name in previous.chunks.items() if index not in dirty)
     token = os.urandom(6).hex()
     for index, (sources, outputs) in sorted(groups.items()):
-        if index not in dirty and usable and index in previous.chunks:
-            chunks[index] = previous.chunks[index]
-            continue
         chunks[index] = f"{stem}.sources-{index:02d}-{token}.pickle"
         _atomic_pickle(cache_dir / chunks[index], (sources, _tuples(outputs)))
+    chunks = dict(sorted(chunks.items()))
     _atomic_pickle(head_path, dataclasses.replace(state, sources={}, outputs={}, chunks=chunks, chunk_of={}))
     state.chunks, state.chunk_of = chunks, chunk_of
     keep = set(chunks.values())

@@ -289,3 +289,35 @@ def test_the_pipeline_prepares_the_store_before_forking(tmp_path, monkeypatch):
     finally:
         pipeline._worker.pop("store", None)
     assert events[:2] == ["prepare", "close"]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_chunked_state_survives_random_saves(tmp_path, seed):
+    """Saving with the previous state writes only changed chunks; whatever the sequence of
+    additions, changes and removals, loading gives back exactly the saved state."""
+    import random
+
+    from careersite.content import Source
+    rng = random.Random(seed)
+    cache_dir, output = tmp_path / "cache", tmp_path / "output"
+    sources = {f"c{n}/a.md": (Source(f"c{n}/a.md", n, n, n), None) for n in range(200)}
+    outputs = {f"c{n}/a/index.html": OutputFile(f"k{n}", f"s{n}", n, n) for n in range(220)}
+    previous = None
+    for step in range(12):
+        for _ in range(rng.randint(0, 5)):
+            n = rng.randrange(400)
+            action = rng.choice(("add", "change", "remove"))
+            rel, out = f"c{n}/a.md", f"c{n}/a/index.html"
+            if action == "remove":
+                sources.pop(rel, None)
+                outputs.pop(out, None)
+            else:
+                sources[rel] = (Source(rel, step, n, n), None)
+                outputs[out] = OutputFile(f"k{n}-{step}", "s", n, step)
+        state = State(parse_digest="p", sources=dict(sources), outputs=dict(outputs))
+        save_state(cache_dir, output, state, previous=previous)
+        loaded = load_state(cache_dir, output)
+        assert loaded.sources == sources and loaded.outputs == outputs, step
+        files = {p.name for p in cache_dir.glob("state-*.sources-*.pickle")}
+        assert files == set(state.chunks.values()), step  # no stale chunk file left, none missing
+        previous = state if rng.random() < 0.5 else loaded  # serve keeps its own; a build loads it
