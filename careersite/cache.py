@@ -44,15 +44,13 @@ from typing import NamedTuple
 from . import __version__, markup
 from .content import ReadResult, Source
 from .early import build_lock  # noqa: F401 - re-exported
-from .records import pickled_as_tuple
 
 STATE_FORMAT = 6
 SOURCE_CHUNKS = 64
 MARKUP_SCHEMA = "1"
 
 
-@pickled_as_tuple
-class OutputFile(NamedTuple):  # a tuple: 10^5 of them are pickled per build
+class OutputFile(NamedTuple):  # a tuple: 10^5 of them are pickled per build (as plain tuples: _tuples)
     key: str  # the page key it was rendered with
     sha: str  # sha256 of its bytes
     size: int

@@ -182,12 +182,12 @@ def found_sources(content_dir: Path) -> tuple[list[Source], str]:
     return sources, sources_digest(sources)
 
 
-def sources(finder: Background) -> list[Source]:
+def sources_of(finder: Background) -> list[Source]:
     """The sources found by ``finder`` (see :func:`found_sources`); their digest is kept."""
-    sources, digest = finder.result()
-    if _seen[0] is not sources:
-        _seen[:] = [sources, digest]
-    return sources
+    found, digest = finder.result()
+    if _seen[0] is not found:
+        _seen[:] = [found, digest]
+    return found
 
 
 class Start:

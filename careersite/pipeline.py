@@ -42,9 +42,8 @@ from .cache import (
 from .config import Config
 from .content import Article, ReadResult, Shared, Source, discover, read_article
 from .early import Background as _Background
-from .early import Start, build_lock, sources_digest
+from .early import Start, build_lock, sources_digest, sources_of
 from .early import found_sources as _found_sources
-from .early import sources as _sources
 from .errors import BuildFailed, Problem
 from .extras import feeds, search
 from .model import Site, build_site, update_articles
@@ -148,23 +147,21 @@ def build(config: Config, options: BuildOptions | None = None, state: State | No
                 sources = discover(config.content_dir)
                 noop = state is None and _nothing_changed(config, sources, options, report)
             elif state is not None:
-                sources = _sources(finder)
+                sources = sources_of(finder)
             else:
                 # A proven no-op (see _nothing_changed) ends the state's loading as soon as the
                 # sources are found: at 100,000 articles the whole state takes seconds to load.
                 found: list[Any] = []  # [sources, nothing changed]
 
-                def nothing_changed() -> bool:
-                    if not found and finder.ready():
-                        found.append(_sources(finder))
-                        found.append(_nothing_changed(config, found[0], options, report, scan))
+                def nothing_changed(wait: bool = False) -> bool:
+                    if not found and (wait or finder.ready()):
+                        found.extend((sources := sources_of(finder),
+                                      _nothing_changed(config, sources, options, report, scan)))
                     return bool(found) and found[1]
 
                 clock("state")
                 state = load_state(config.cache_dir, config.output_dir, stop=nothing_changed)
-                if not found:  # the state loaded first (a small or new site)
-                    found.append(_sources(finder))
-                    found.append(_nothing_changed(config, found[0], options, report, scan))
+                nothing_changed(wait=True)  # (the state may have loaded first: a small or new site)
                 sources, noop = found
             if noop:
                 clock(None)

@@ -412,12 +412,13 @@ class PeerCard(NamedTuple):
     salary: Salary
     draft: bool
     role_url: str
-    current: bool
     range_text: str
     median_text: str
     level_texts: tuple[tuple[str, str], ...]
-    # its mid salary against the median of its profession (same currency and period), in %: set
-    # in comparison rows only (see Renderer._comparison)
+    # the last two are set in comparison rows only (see Renderer._comparison): the row of the
+    # page's own article, and the mid salary against its profession's median (same currency
+    # and period), in %
+    current: bool
     delta: Decimal | None
 
 
@@ -609,7 +610,7 @@ class Renderer:
         for i in sorted(chosen, key=rank_of.__getitem__):
             c = self._peer_card(i)
             delta = None if median is None else _delta(c.salary.mid, median)
-            rows.append(PeerCard(*c[:7], i == index, *c[8:11], delta))
+            rows.append(PeerCard(*c[:-2], i == index, delta))  # the card, with current and delta set
         return rows, rank, len(peers)
 
     def _related(self, index: int) -> list[dict[str, Any]]:
@@ -750,9 +751,9 @@ class Renderer:
             s = a.salary
             card = self._memo[key] = PeerCard(
                 index, self.site.professions[a.role_slug].name, self.site.cities[a.city_slug].name,
-                self.site.article_urls[index], s, a.draft, self.site.professions[a.role_slug].url, False,
+                self.site.article_urls[index], s, a.draft, self.site.professions[a.role_slug].url,
                 format_range(s.min, s.max, s.currency, locale), format_money(s.mid, s.currency, locale),
-                tuple((lv.label, format_range(lv.min, lv.max, s.currency, locale)) for lv in s.levels), None)
+                tuple((lv.label, format_range(lv.min, lv.max, s.currency, locale)) for lv in s.levels), False, None)
         return card
 
     def _group_stat(self, role_slug: str, group: tuple[str, str]):

@@ -277,8 +277,8 @@ class _Staged(NamedTuple):
 
 _copy_range = getattr(os, "copy_file_range", None)  # Linux
 # where the kernel or file system cannot copy between these files: read and write instead
-_NO_COPY_RANGE = {getattr(errno, name) for name in ("ENOSYS", "EXDEV", "EINVAL", "EOPNOTSUPP", "ENOTSUP", "EPERM",
-                                                    "EBADF") if hasattr(errno, name)}
+_NO_COPY_RANGE = {getattr(errno, name) for name in ("ENOSYS", "EXDEV", "EINVAL", "EOPNOTSUPP", "ENOTSUP")
+                  if hasattr(errno, name)}
 
 
 def _room_for(folder: Path, size: int) -> bool:

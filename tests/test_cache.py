@@ -135,17 +135,26 @@ def test_loading_the_state_stops_when_asked(tmp_path):
         load_state(cache_dir, output, stop=lambda: 1 / 0)
 
 
-def test_records_survive_the_state_file(tmp_path):
-    """The records a state holds pickle as tuple.__new__(cls, fields) (careersite.records)."""
+def test_records_survive_the_state_file(tmp_path, monkeypatch):
+    """The records a state holds pickle as tuple.__new__(cls, fields) (careersite.records):
+    loading them never runs the named tuple's Python-level __new__."""
+    from careersite.content import Source
     from careersite.markup import Heading
     from careersite.salary import Level, Salary
     records = [Salary("EUR", "month", Decimal("3300"), Decimal("4600.50"),
                       (Level("Einstieg", Decimal("3300"), Decimal("3800")),)),
-               Heading(2, "aufgaben", "Aufgaben"), OutputFile("k", "s", 1, 2)]
-    loaded = pickle.loads(pickle.dumps(records, protocol=pickle.HIGHEST_PROTOCOL))
+               Heading(2, "aufgaben", "Aufgaben"), Source("a.md", 1, 2, 3)]
+    data = pickle.dumps(records, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def refuse(cls, *args):
+        raise AssertionError(f"{cls.__name__}.__new__ called")
+
+    for cls in (Salary, Level, Heading, Source):
+        monkeypatch.setattr(cls, "__new__", refuse)
+    loaded = pickle.loads(data)
+    monkeypatch.undo()
     assert loaded == records and [type(r) for r in loaded] == [type(r) for r in records]
     assert type(loaded[0].levels[0]) is Level and loaded[0].levels[0].max == Decimal("3800")
-    assert b"__getnewargs__" not in pickle.dumps(records[2], protocol=0)
     assert loaded[1]._replace(id="x") == Heading(2, "x", "Aufgaben")
 
 
