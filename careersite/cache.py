@@ -36,16 +36,17 @@ import sqlite3
 import tempfile
 import time
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
 from . import __version__, markup
-from .content import ReadResult, Source
+from .content import Article, ReadResult, Source
 from .early import build_lock  # noqa: F401 - re-exported
+from .errors import Problem
 
-STATE_FORMAT = 6
+STATE_FORMAT = 7
 SOURCE_CHUNKS = 64
 MARKUP_SCHEMA = "1"
 
@@ -57,13 +58,143 @@ class OutputFile(NamedTuple):  # a tuple: 10^5 of them are pickled per build (as
     mtime_ns: int
 
 
+class CacheDamaged(Exception):
+    """A saved read result could not be unpickled: the build starts again, cold."""
+
+
+# A stored entry, as loaded from a chunk file: what every build needs of every source, and
+# the pickled read result, unpickled when first asked for (see Reads).
+# (source, problems, body_key or None without an article, draft, chunk blob, start, end)
+_STORED = 7
+
+
+def _has_article(entry: tuple) -> bool:
+    return entry[2] is not None if len(entry) == _STORED else getattr(entry[1], "article", None) is not None
+
+
+def _meta(read: ReadResult | None) -> tuple[tuple, str | None, bool]:
+    """(problems, body_key, draft) of a read result: what a stored entry keeps unpickled."""
+    article = getattr(read, "article", None)
+    return (getattr(read, "problems", ()), None if article is None else article.body_key,
+            bool(article is not None and article.draft))
+
+
+class Reads(Mapping):
+    """What a build read: relpath -> (Source, ReadResult), in path order.
+
+    The parsed articles are most of the state: at 10,000 articles, unpickling them all took
+    ~130 ms of a one-edit rebuild's ~0.5 s, though such a build looks at a few hundred (the
+    edited article's peers). So an entry loaded from the state keeps its read result as
+    pickled bytes, beside what every build needs of every source (its stat, problems,
+    Markdown key, draft flag), and unpickles it when it is first asked for. Entries read by
+    this build are plain ``(Source, ReadResult)`` pairs. ``raw(relpath)`` gives either form
+    without unpickling: an unchanged source carries the same raw entry from one build's
+    reads to the next, so identity tells what changed.
+    """
+
+    __slots__ = ("_entries", "_loaded")
+
+    def __init__(self, entries: dict[str, tuple] | None = None, loaded: dict | None = None):
+        self._entries = {} if entries is None else entries
+        self._loaded: dict[str, tuple[tuple, tuple]] = {} if loaded is None else loaded  # relpath -> (raw, pair)
+
+    @classmethod
+    def of(cls, value: Mapping) -> Reads:
+        return value if isinstance(value, Reads) else cls(dict(value))
+
+    def __getitem__(self, relpath: str) -> tuple[Source, ReadResult]:
+        entry = self._entries[relpath]
+        if len(entry) != _STORED:
+            return entry
+        hit = self._loaded.get(relpath)
+        if hit is None or hit[0] is not entry:
+            source, _, _, _, blob, start, end = entry
+            try:
+                pair = (source, pickle.loads(blob[start:end]))
+            except Exception as exc:
+                raise CacheDamaged(f"the build state's entry for {relpath} cannot be read") from exc
+            hit = self._loaded[relpath] = (entry, pair)
+        return hit[1]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, relpath: object) -> bool:
+        return relpath in self._entries
+
+    def raw(self, relpath: str) -> tuple | None:
+        return self._entries.get(relpath)
+
+    def raw_items(self) -> Iterable[tuple[str, tuple]]:
+        return self._entries.items()
+
+    def with_entries(self, entries: dict[str, tuple]) -> Reads:
+        """Reads of ``entries`` (raw, some taken from these) sharing what these unpickled."""
+        return Reads(entries, self._loaded)
+
+    def article(self, relpath: str) -> Article | None:
+        return self[relpath][1].article
+
+    def has_article(self, relpath: str) -> bool:
+        return _has_article(self._entries[relpath])
+
+    def listed(self, drafts: bool) -> list[str]:
+        """The paths of the articles a build lists, in path order: drafts only if shown."""
+        out = []
+        for relpath, entry in self._entries.items():
+            if len(entry) == _STORED:
+                if entry[2] is not None and (drafts or not entry[3]):
+                    out.append(relpath)
+            elif (article := entry[1].article) is not None and (drafts or not article.draft):
+                out.append(relpath)
+        return out
+
+    def problems(self) -> list[Problem]:
+        return [p for entry in self._entries.values()
+                for p in (entry[1] if len(entry) == _STORED else entry[1].problems)]
+
+    def body_keys(self) -> set[str]:
+        out = set()
+        for entry in self._entries.values():
+            if len(entry) == _STORED:
+                if entry[2] is not None:
+                    out.add(entry[2])
+            elif entry[1].article is not None:
+                out.add(entry[1].article.body_key)
+        return out
+
+
+def _pack(entries: dict[str, tuple]) -> dict[str, tuple]:
+    """Entries in their stored form, sharing one blob of pickled read results (see Reads)."""
+    parts: list[bytes] = []
+    spans: dict[str, tuple] = {}
+    start = 0
+    for relpath, entry in entries.items():
+        if len(entry) == _STORED:
+            source, problems, body_key, draft, blob, a, b = entry
+            data = blob[a:b]
+        else:
+            source, read = entry
+            problems, body_key, draft = _meta(read)
+            data = pickle.dumps(read, protocol=pickle.HIGHEST_PROTOCOL)
+        parts.append(data)
+        spans[relpath] = (source, problems, body_key, draft, start, start + len(data))
+        start += len(data)
+    blob = b"".join(parts)
+    return {relpath: (source, problems, body_key, draft, blob, a, b)
+            for relpath, (source, problems, body_key, draft, a, b) in spans.items()}
+
+
 @dataclass
 class State:
     """What one build read and wrote; the next build starts from it."""
 
     parse_digest: str = ""
     started_ns: int = 0  # when the build that wrote this state began reading sources
-    sources: dict[str, tuple[Source, ReadResult]] = field(default_factory=dict)
+    sources: Reads = field(default_factory=Reads)
     outputs: dict[str, OutputFile] = field(default_factory=dict)
     output_dir: str = ""
     version: str = field(default_factory=lambda: code_version())
@@ -80,10 +211,12 @@ class State:
         state = dict(self.__dict__)
         del state["chunk_of"]
         state["outputs"] = _tuples(self.outputs)
+        state["sources"] = dict(Reads.of(self.sources).raw_items())
         return state
 
     def __setstate__(self, state: dict) -> None:
         state["outputs"] = _records(state["outputs"])
+        state["sources"] = Reads(state["sources"])
         self.__dict__.update(state, chunk_of={})
 
 
@@ -157,7 +290,7 @@ def load_state(cache_dir: Path, output_dir: Path, stop: Callable[[], bool] | Non
         outputs.update(part_outputs)
         chunk_of.update(dict.fromkeys(part_sources, index))
         chunk_of.update(dict.fromkeys(part_outputs, index))
-    state.sources, state.outputs, state.chunk_of = sources, outputs, chunk_of
+    state.sources, state.outputs, state.chunk_of = Reads({k: sources[k] for k in sorted(sources)}), outputs, chunk_of
     return state
 
 
@@ -202,17 +335,23 @@ def save_state(cache_dir: Path, output_dir: Path, state: State, previous: State 
 
     usable = previous is not None and bool(previous.chunks)
     dirty: set[int] | None = None  # the chunks whose entries differ from previous' (None: all)
+    reads = Reads.of(state.sources)
+    sources = reads._entries  # raw entries: stored ones are not unpickled
     if usable:
         dirty = set()
-        for entries, old_entries in ((state.sources, previous.sources), (state.outputs, previous.outputs)):
-            for relpath, entry in entries.items():
-                old = old_entries.get(relpath)
-                if old is not entry and old != entry:
-                    dirty.add(index_of(relpath))
+        old_reads = Reads.of(previous.sources)
+        for relpath, entry in sources.items():
+            old = old_reads.raw(relpath)
+            if old is not entry and (old is None or old_reads[relpath] != reads[relpath]):
+                dirty.add(index_of(relpath))
+        for relpath, record in state.outputs.items():
+            if previous.outputs.get(relpath) != record:
+                dirty.add(index_of(relpath))
+        for old_entries, entries in ((old_reads, sources), (previous.outputs, state.outputs)):
             dirty.update(map(index_of, old_entries.keys() - entries.keys()))
     # chunk index -> (its sources, its outputs), for the chunks to write
     groups: dict[int, tuple[dict, dict]] = {}
-    for slot, entries in enumerate((state.sources, state.outputs)):
+    for slot, entries in enumerate((sources, state.outputs)):
         for relpath, entry in entries.items():
             index = index_of(relpath)
             if dirty is not None and index not in dirty:
@@ -225,11 +364,11 @@ def save_state(cache_dir: Path, output_dir: Path, state: State, previous: State 
     if dirty is not None:  # the others keep their files (a chunk left empty is dirty, and dropped)
         chunks.update((index, name) for index, name in previous.chunks.items() if index not in dirty)
     token = os.urandom(6).hex()
-    for index, (sources, outputs) in sorted(groups.items()):
+    for index, (entries, outputs) in sorted(groups.items()):
         chunks[index] = f"{stem}.sources-{index:02d}-{token}.pickle"
-        _atomic_pickle(cache_dir / chunks[index], (sources, _tuples(outputs)))
+        _atomic_pickle(cache_dir / chunks[index], (_pack(entries), _tuples(outputs)))
     chunks = dict(sorted(chunks.items()))
-    _atomic_pickle(head_path, dataclasses.replace(state, sources={}, outputs={}, chunks=chunks, chunk_of={}))
+    _atomic_pickle(head_path, dataclasses.replace(state, sources=Reads(), outputs={}, chunks=chunks, chunk_of={}))
     state.chunks, state.chunk_of = chunks, chunk_of
     keep = set(chunks.values())
     for path in cache_dir.glob(f"{stem}.sources-*.pickle"):

@@ -12,7 +12,7 @@ import datetime as dt
 import hashlib
 import os
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from .config import Config
@@ -25,6 +25,64 @@ _MIN_DATE = dt.date.min
 
 #: Output paths below these prefixes belong to careersite itself.
 RESERVED = ("static/", "pagefind/", "feeds/", "404.html", "sitemap", "robots.txt", "feed.xml", "index.html")
+
+
+class LazyArticles(Sequence):
+    """A site's articles, each fetched when first asked for: ``get(source)`` (cache.Reads.article).
+
+    A rebuild after a few edits renders a handful of pages, which look at a few hundred
+    articles (the edited ones' peers); the model it updates came from the state without them.
+    A build that renders many pages makes a tuple of them all first (see :meth:`materialize`).
+    """
+
+    __slots__ = ("sources", "_get", "_items")
+
+    def __init__(self, sources: list[str], get: Callable[[str], Article | None],
+                 items: list[Article | None] | None = None):
+        self.sources = sources
+        self._get = get
+        self._items = [None] * len(sources) if items is None else items
+
+    def __getitem__(self, index):  # type: ignore[override]
+        if isinstance(index, slice):
+            return self.materialize()[index]
+        item = self._items[index]
+        if item is None:
+            item = self._items[index] = self._get(self.sources[index])
+        return item
+
+    def __len__(self) -> int:
+        return len(self.sources)
+
+    def __iter__(self) -> Iterator[Article]:
+        return iter(self.materialize())
+
+    def materialize(self) -> tuple[Article, ...]:
+        items, get, sources = self._items, self._get, self.sources
+        for index, item in enumerate(items):
+            if item is None:
+                items[index] = get(sources[index])
+        return tuple(items)  # type: ignore[arg-type]
+
+    def replaced(self, changes: dict[int, Article]) -> LazyArticles:
+        items = list(self._items)
+        for index, article in changes.items():
+            items[index] = article
+        return LazyArticles(self.sources, self._get, items)
+
+
+def article_sources(articles: Sequence[Article]) -> list[str]:
+    """The sources of ``articles`` in order, without fetching lazy ones."""
+    if isinstance(articles, LazyArticles):
+        return list(articles.sources)
+    return [a.source for a in articles]
+
+
+def materialized(site: Site) -> Site:
+    """``site`` with its articles in a tuple (for a build that renders many pages)."""
+    if isinstance(site.articles, LazyArticles):
+        return dataclasses.replace(site, articles=site.articles.materialize())
+    return site
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +108,7 @@ class Site:
     """Everything the renderer needs. Articles are sorted by (city slug, role slug)."""
 
     config: Config
-    articles: tuple[Article, ...]
+    articles: Sequence[Article]  # a tuple, or LazyArticles in a rebuild that updated the last model
     article_urls: tuple[str, ...]
     article_digests: tuple[str, ...]
     cities: dict[str, Term]
@@ -132,12 +190,12 @@ def update_articles(site: Site, changes: dict[int, Article]
     Also returns the (kind, slug) of the terms whose digests changed, of the cities and
     professions whose peer digests changed, and whether the site digest did.
     """
-    articles, digests = list(site.articles), list(site.article_digests)
+    digests = list(site.article_digests)
     cards_changed = False
     touched: set[tuple[str, str]] = set()
     peers_touched: set[tuple[str, str]] = set()
     for index, new in changes.items():
-        old = articles[index]
+        old = site.articles[index]
         if (new.source, new.city_slug, new.role_slug, new.role, new.city, new.region, new.state, new.draft) != (
                 old.source, old.city_slug, old.role_slug, old.role, old.city, old.region, old.state, old.draft):
             return None  # (drafts: the sitemap's size, and so its files, may change)
@@ -146,10 +204,13 @@ def update_articles(site: Site, changes: dict[int, Article]
             touched.update({("city", new.city_slug), ("profession", new.role_slug)})
             if new.peer_hash != old.peer_hash:
                 peers_touched.update({("city", new.city_slug), ("profession", new.role_slug)})
-        articles[index] = new
         digests[index] = _article_digest(new, site.article_urls[index])
+    if isinstance(site.articles, LazyArticles):
+        articles: Sequence[Article] = site.articles.replaced(changes)
+    else:
+        articles = tuple(changes.get(i, a) for i, a in enumerate(site.articles))
     if not cards_changed:
-        return (dataclasses.replace(site, articles=tuple(articles), article_digests=tuple(digests)),
+        return (dataclasses.replace(site, articles=articles, article_digests=tuple(digests)),
                 set(), set(), False)
     cards, peers = _digests(articles, site.article_urls)
     sitemap_digest = site.sitemap_digest  # the same inputs unless a date changed (drafts and terms do not)
@@ -168,7 +229,7 @@ def update_articles(site: Site, changes: dict[int, Article]
                 terms[slug] = dataclasses.replace(
                     term, digest=_group_digest(term.name, term.parent, [cities[c] for c in term.children]))
                 touched.add((kind, slug))
-    site = dataclasses.replace(site, articles=tuple(articles), article_digests=tuple(digests), cities=cities,
+    site = dataclasses.replace(site, articles=articles, article_digests=tuple(digests), cities=cities,
                                professions=professions, regions=groups["region"], states=groups["state"],
                                digest=_hash(cards), sitemap_digest=sitemap_digest,
                                memo={})

@@ -30,8 +30,10 @@ import jinja2
 from . import __version__, markup, shards
 from .cache import (
     STATE_FORMAT,
+    CacheDamaged,
     MarkupStore,
     OutputFile,
+    Reads,
     State,
     code_version,
     load_state,
@@ -46,7 +48,7 @@ from .early import Start, build_lock, sources_digest, sources_of
 from .early import found_sources as _found_sources
 from .errors import BuildFailed, Problem
 from .extras import feeds, search
-from .model import Site, build_site, update_articles
+from .model import LazyArticles, Site, article_sources, build_site, materialized, update_articles
 from .render import (
     Page,
     Renderer,
@@ -173,7 +175,15 @@ def build(config: Config, options: BuildOptions | None = None, state: State | No
             elif state is None:
                 clock("state")
                 state = load_state(config.cache_dir, config.output_dir)
-            new_state, site, outputs = _build_from(config, options, state, sources, started_ns, scan, report, clock)
+            try:
+                new_state, site, outputs = _build_from(config, options, state, sources, started_ns, scan, report,
+                                                       clock)
+            except CacheDamaged as exc:  # a stored entry that cannot be unpickled: start again, cold
+                options.log(f"{exc}; building without the cache's state")
+                _last_model.pop(str(config.output_dir), None)
+                report.stages.clear()
+                new_state, site, outputs = _build_from(config, options, State(), sources, started_ns, scan, report,
+                                                       clock)
         finally:
             for child in (finder, scan):
                 if child is not None:
@@ -215,7 +225,7 @@ def _build_from(config: Config, options: BuildOptions, state: State, sources: li
         if not options.warm and not report.deferred and not options.shard and not options.merge_from:
             _save_signature(config, sources, theme, outputs, started_ns, report, len(site.articles))
         if not options.warm:  # serve's quick rebuilds leave it to its idle full build
-            store.prune({a.body_key for _, r in read.values() if r.article for a in [r.article]})
+            store.prune(read.body_keys())
     finally:
         store.close()
     return new_state, site, outputs
@@ -305,7 +315,7 @@ def _gc_paused() -> Iterator[None]:
 class Analysis:
     """Everything a build knows before it renders: shared by ``build`` and ``check``."""
 
-    read: dict[str, tuple[Source, ReadResult]]  # every source, drafts included
+    read: Reads  # every source, drafts included
     site: Site  # drafts only with config.drafts
     theme: Theme
     pages: list[Page]
@@ -321,22 +331,23 @@ def analyse(sources: list[Source], config: Config, state: State, store: MarkupSt
     """Read the sources (reusing ``state``), build the site model, plan the pages, compile templates."""
     clock("read")
     read = read_sources(sources, config, state, store, options)
-    articles = _listed(read.values(), config)
-    problems = [p for _, r in read.values() for p in r.problems]
+    listed = read.listed(config.drafts)
+    problems = read.problems()
     clock("model")
     theme = Theme.load(config.templates_dir)
     if options.warm:  # serve: the model of this process's last build into that folder
-        patched = _patched(config, theme, articles, _last_model.get(str(config.output_dir)))
+        patched = _patched(config, theme, read, listed, _last_model.get(str(config.output_dir)))
     else:  # the model of the build that wrote the state
-        patched = _patched(config, theme, articles, _from_snapshot(config, state, theme))
+        patched = _patched(config, theme, read, listed, _from_snapshot(config, state, theme))
         state.model = None  # used or not, free it before the workers fork (~100 MB at 100,000 articles)
     if patched is None:
-        site = build_site(articles, config)
+        site = build_site([read.article(relpath) for relpath in listed], config)
         pages, plan_problems = plan(site, theme)
     else:
         site, pages, plan_problems = patched
     _last_model.pop(str(config.output_dir), None)  # (re)insert last: the oldest entry goes first
-    _last_model[str(config.output_dir)] = (config, theme.static_digest, articles, site, pages, plan_problems)
+    _last_model[str(config.output_dir)] = (config, theme.static_digest, listed, list(map(read.raw, listed)), site,
+                                           pages, plan_problems)
     while len(_last_model) > 2:  # a process building several sites keeps the latest two
         del _last_model[next(iter(_last_model))]
     env, template_problems = environment(config, theme)
@@ -345,32 +356,32 @@ def analyse(sources: list[Source], config: Config, state: State, store: MarkupSt
                     patched is not None)
 
 
-def _listed(entries: Iterable[tuple[Source, ReadResult]], config: Config) -> list[Article]:
-    """The articles a build lists, in the order of ``entries`` (by path): drafts only if shown."""
-    return [r.article for _, r in entries if r.article and (config.drafts or not r.article.draft)]
+# The model and plan of this process's last analysis per output folder: (config, static digest,
+# the listed sources, their raw read entries (see Reads.raw), site, pages, plan problems). A
+# warm rebuild (serve) whose articles differ from it only in what leaves terms, URLs and names
+# as they are (bodies, titles, salaries, dates, tags: the common edits) updates them instead
+# of building them again: at 10,000 articles ~5-20 ms instead of ~150-200 ms.
+_last_model: dict[str, tuple[Config, str, list[str], list[tuple], Site, list[Page], list[Problem]]] = {}
 
 
-# The model and plan of this process's last analysis per output folder. A warm rebuild (serve)
-# whose articles differ from it only in what leaves terms, URLs and names as they are (bodies,
-# titles, salaries, dates, tags: the common edits) updates them instead of building them
-# again: at 10,000 articles ~5-20 ms instead of ~150-200 ms.
-_last_model: dict[str, tuple[Config, str, list[Article], Site, list[Page], list[Problem]]] = {}
-
-
-def _patched(config: Config, theme: Theme, articles: list[Article], last: tuple | None
+def _patched(config: Config, theme: Theme, read: Reads, listed: list[str], last: tuple | None
              ) -> tuple[Site, list[Page], list[Problem]] | None:
-    """``last`` (see _last_model) updated for ``articles``, or None where it must be made anew."""
+    """``last`` (see _last_model) updated for the ``listed`` articles of ``read``, or None where
+    it must be made anew. An article whose raw entry is the one ``last`` had is unchanged (an
+    unchanged source carries its entry over, see read_sources); only changed ones are unpickled."""
     if last is None:
         return None
-    old_config, old_theme, old_articles, site, pages, plan_problems = last
-    if old_config != config or old_theme != theme.static_digest or len(old_articles) != len(articles):
+    old_config, old_theme, old_listed, old_raw, site, pages, plan_problems = last
+    if old_config != config or old_theme != theme.static_digest or old_listed != listed:
         return None
     changes: dict[int, Article] = {}
-    for old, new in zip(old_articles, articles, strict=True):
-        if old is new:
+    raw = read.raw
+    for relpath, old in zip(old_listed, old_raw, strict=True):
+        if raw(relpath) is old:
             continue
-        index = site.by_source.get(new.source)
-        if index is None or site.articles[index] is not old:
+        index = site.by_source.get(relpath)
+        new = read.article(relpath)
+        if index is None or new is None or new.source != relpath:
             return None
         changes[index] = new
     if not changes:
@@ -388,7 +399,7 @@ def model_snapshot(config: Config, theme: Theme, site: Site, pages: list[Page], 
     already; the snapshot lists their sources in model order), with the pages as plain tuples
     (pickled in C: 8 ms at 10,000 pages, as Page records 18). At 10,000 articles it loads in
     ~20 ms; making the model and plan takes ~200 ms."""
-    return (_config_key(config), theme.static_digest, [a.source for a in site.articles],
+    return (_config_key(config), theme.static_digest, article_sources(site.articles),
             dataclasses.replace(site, config=None, articles=(), memo={}), [tuple(p) for p in pages], plan_problems,
             (theme.digest, known_template_keys(theme)))
 
@@ -403,12 +414,12 @@ def _from_snapshot(config: Config, state: State, theme: Theme) -> tuple | None:
             remember_template_keys(digest, template_keys)
         if key != _config_key(config):
             return None
-        sources = state.sources
-        articles = tuple(sources[source][1].article for source in order)
-        if any(a is None for a in articles):
+        reads = state.sources
+        if not all(source in reads and reads.has_article(source) for source in order):
             return None
-        site = dataclasses.replace(stripped, config=config, articles=articles, memo={})
-        return (config, theme_digest, _listed((sources[k] for k in sorted(sources)), config), site,
+        site = dataclasses.replace(stripped, config=config, articles=LazyArticles(order, reads.article), memo={})
+        listed = reads.listed(config.drafts)
+        return (config, theme_digest, listed, list(map(reads.raw, listed)), site,
                 list(map(functools.partial(tuple.__new__, Page), rows)), plan_problems)
     except (KeyError, ValueError, TypeError, AttributeError):  # not a snapshot this code wrote: make anew
         return None
@@ -428,7 +439,7 @@ def _unchanged(old: State, new: State) -> bool:
     """
     return (old.parse_digest == new.parse_digest and old.outputs == new.outputs
             and old.sources.keys() == new.sources.keys()
-            and all(old.sources[k] is v or old.sources[k] == v for k, v in new.sources.items()))
+            and all(old.sources.raw(k) is v or old.sources[k] == new.sources[k] for k, v in new.sources.raw_items()))
 
 
 class _Clock:
@@ -467,16 +478,18 @@ _worker: dict[str, Any] = {}  # set before fork(); read by worker processes
 
 
 def read_sources(sources: list[Source], config: Config, state: State, store: MarkupStore,
-                 options: BuildOptions) -> dict[str, tuple[Source, ReadResult]]:
-    """Parse every source whose stat changed since the last build; reuse the rest."""
-    reusable = state.sources if state.parse_digest == _parse_digest(config) else {}
+                 options: BuildOptions) -> Reads:
+    """Parse every source whose stat changed since the last build; reuse the rest (their
+    entries as they are: a stored one is not unpickled, see Reads)."""
+    previous = Reads.of(state.sources)
+    reusable = previous.raw if state.parse_digest == _parse_digest(config) else {}.get
     # A file written within 2 s of the last build's start may have changed without its mtime
     # moving (coarse file-system clocks): re-read it rather than trust its stat.
     trusted_before = state.started_ns - 2_000_000_000
-    result: dict[str, tuple[Source, ReadResult]] = {}
+    result: dict[str, tuple] = {}
     dirty: list[Source] = []
     for source in sources:
-        old = reusable.get(source.relpath)
+        old = reusable(source.relpath)
         if old is not None and old[0] == source and source.mtime_ns < trusted_before:
             result[source.relpath] = old
         else:
@@ -488,11 +501,17 @@ def read_sources(sources: list[Source], config: Config, state: State, store: Mar
         for source, read in chunk:
             if read.article is not None:
                 read = ReadResult(shared.article(read.article), read.problems)
-            result[source.relpath] = (source, read)
+            entry = (source, read)
+            old = reusable(source.relpath)
+            # read again (its stat was too recent to trust) and found as it was: keep the old entry,
+            # so that what comes after sees it unchanged (and the state need not store it again)
+            if old is not None and old[0] == source and previous[source.relpath] == entry:
+                entry = old
+            result[source.relpath] = entry
         done += len(chunk)
         if options.progress:
             options.progress("read", done, len(dirty))
-    return {k: result[k] for k in sorted(result)}
+    return previous.with_entries({k: result[k] for k in sorted(result)})
 
 
 def _read_chunk(sources: Sequence[Source]) -> list[tuple[Source, ReadResult]]:
@@ -630,6 +649,8 @@ def write_site(site: Site, theme: Theme, env: jinja2.Environment, pages: list[Pa
             if on_disk_intact:
                 old_sha[relpath] = before.sha
         todo.append(p)
+    if len(todo) >= _PARALLEL_FROM:  # forked workers would each unpickle lazy articles again
+        site = materialized(site)
     staging = staging_dir(output)
     packer = None
     try:
@@ -717,6 +738,8 @@ def _render_chunk(pages: Sequence[Page]) -> list[tuple[str, Any]]:
     for page in pages:
         try:
             data = from_files[page.relpath].read_bytes() if page.relpath in from_files else renderer.render(page)
+        except CacheDamaged:
+            raise
         except Exception as exc:  # a template error: report it like a content error
             out.append((page.relpath, render_problem(renderer.config, page, exc)))
             continue
@@ -765,13 +788,16 @@ def _balanced(pages: list[Page]) -> list[Page]:
     return sorted(pages, key=lambda p: weight.get(p.kind, 3))
 
 
+_PARALLEL_FROM = 200  # items; fewer are done in this process
+
+
 def _parallel(fn: Callable, chunks: list, jobs: int, total: int) -> Iterable:
     """``map(fn, chunks)`` in forked worker processes, streaming results back in any order.
 
     Small workloads run in this process: starting workers costs more than it saves.
     """
     jobs = jobs or os.cpu_count() or 1
-    if jobs <= 1 or total < 200 or len(chunks) < 2:
+    if jobs <= 1 or total < _PARALLEL_FROM or len(chunks) < 2:
         yield from map(fn, chunks)
         return
     import multiprocessing  # here: a build that renders a few pages never needs it (~5 ms to import)

@@ -404,6 +404,7 @@ def test_warm_rebuild_updates_the_model_when_terms_and_names_stay(make_site, tmp
     output equals a cold build."""
     from careersite import pipeline
     from careersite.config import load_config
+    from careersite.model import materialized
     from careersite.render import Theme, plan
     site = make_site({"bochum/a.md": article(), "bochum/b.md": article("Bäcker", "Bochum"),
                       "essen/a.md": article("Straßenbauer", "Essen"),
@@ -431,9 +432,10 @@ def test_warm_rebuild_updates_the_model_when_terms_and_names_stay(make_site, tmp
         models.clear()
         report = pipeline.build(config, warm, state=report.state)
         assert bool(models) == rebuilt, step
-        _, _, articles, got_site, got_pages, _ = pipeline._last_model[str(config.output_dir)]
-        fresh = real(articles, config)
-        assert got_site == fresh, step  # every article, term and digest
+        _, _, listed, raw, got_site, got_pages, _ = pipeline._last_model[str(config.output_dir)]
+        assert raw == [report.state.sources.raw(relpath) for relpath in listed]
+        fresh = real([report.state.sources.article(relpath) for relpath in listed], config)
+        assert materialized(got_site) == fresh, step  # every article, term and digest
         assert got_pages == plan(fresh, Theme.load(config.templates_dir))[0], step
         cold = tmp_path / f"cold{step}"
         shutil.copytree(site.root, cold, ignore=shutil.ignore_patterns("output", ".cache"))
@@ -803,3 +805,62 @@ def test_a_build_that_cannot_start_its_second_child_reaps_the_first(make_site, m
     assert len(forked) == 1
     with pytest.raises(ChildProcessError):  # reaped already
         os.waitpid(forked[0], os.WNOHANG)
+
+
+def test_a_rebuild_after_one_edit_unpickles_only_the_articles_its_pages_read(make_site, tmp_path):
+    from careersite import pipeline
+    from careersite.cache import load_state
+    from careersite.config import load_config
+    cities = ["Bochum", "Essen", "Dortmund", "Hagen", "Herne", "Witten"]
+    roles = ["Koch", "Bäcker", "Maler", "Tischler", "Gärtner", "Friseur"]
+    files = {f"{c.lower()}/{r.lower()}.md": article(r, c, 2000 + 100 * i, 2600 + 100 * j)
+             for i, c in enumerate(cities) for j, r in enumerate(roles)}
+    site = make_site(files, config="search: false\n")  # (the search index reads every article's text)
+    _age_sources(site)  # (stats this recent are not trusted: every file would be read again)
+    config = load_config(site.root / "config.yaml")
+    pipeline.build(config)
+    pipeline._last_model.clear()  # as in a new process: only the state on disk
+    site.write("essen/koch.md", files["essen/koch.md"] + "\nNoch ein Absatz.\n")  # the body only
+    state = load_state(config.cache_dir, config.output_dir)
+    assert len(state.sources) == 36 and not state.sources._loaded  # nothing unpickled by loading
+    report = pipeline.build(config, state=state)
+    assert report.model_updated and report.rendered >= 1
+    read = report.state.sources
+    # its page reads its city's and its profession's articles (11 besides itself), nothing else
+    assert 0 < len(read._loaded) <= 11
+    assert all(relpath.startswith("essen/") or relpath.endswith("/koch.md") for relpath in read._loaded)
+    assert _cold_diff(site, tmp_path, "cold") == []
+    # the next build finds the other 35 entries in their stored form, unchanged
+    pipeline._last_model.clear()
+    again = load_state(config.cache_dir, config.output_dir)
+    assert sum(len(entry) == 7 for _, entry in again.sources.raw_items()) == 36
+    assert again.sources == read  # as a mapping: the same (Source, ReadResult) pairs
+
+
+def test_a_damaged_entry_in_the_state_makes_the_build_start_again_cold(make_site, tmp_path):
+    import pickle
+
+    from careersite import pipeline
+    from careersite.cache import load_state
+    from careersite.config import load_config
+    files = {f"{c}/{r}.md": article(r.title(), c.title()) for c in ("bochum", "essen") for r in ("koch", "maler")}
+    site = make_site(files)
+    config = load_config(site.root / "config.yaml")
+    pipeline.build(config)
+    pipeline._last_model.clear()
+    # every stored read result made unreadable, though each chunk file still loads
+    for path in config.cache_dir.glob("state-*.sources-*.pickle"):
+        entries, outputs = pickle.loads(path.read_bytes())
+        broken = {k: (*e[:4], b"\x80garbage" * (len(e[4]) // 8 + 1), *e[5:]) for k, e in entries.items()}
+        path.write_bytes(pickle.dumps((broken, outputs)))
+    assert len(load_state(config.cache_dir, config.output_dir).sources) == 4
+    site.write("essen/koch.md", files["essen/koch.md"] + "\nNoch ein Absatz.\n")
+    messages: list[str] = []
+    report = pipeline.build(config, pipeline.BuildOptions(log=messages.append))
+    assert any("cannot be read" in m and "building without the cache's state" in m for m in messages)
+    assert report.cold
+    assert _cold_diff(site, tmp_path, "cold") == []
+    pipeline._last_model.clear()
+    site.write("essen/koch.md", files["essen/koch.md"])
+    assert pipeline.build(config).model_updated  # and the state is whole again
+    assert _cold_diff(site, tmp_path, "cold2") == []

@@ -139,3 +139,23 @@ def test_digests_change_only_with_what_they_cover(config):
 def test_empty_site(config):
     site = build_site([], config)
     assert site.articles == () and site.cities == {} and site.problems == ()
+
+
+def test_lazy_articles_fetch_each_article_once_when_first_asked_for():
+    from careersite.model import LazyArticles, article_sources
+    fetched: list[str] = []
+
+    def get(source):
+        fetched.append(source)
+        return f"article of {source}"
+
+    arts = LazyArticles(["a.md", "b.md", "c.md"], get)
+    assert len(arts) == 3 and article_sources(arts) == ["a.md", "b.md", "c.md"] and fetched == []
+    assert arts[1] == "article of b.md" and arts[-1] == "article of c.md" and arts[1] == "article of b.md"
+    assert fetched == ["b.md", "c.md"]
+    changed = arts.replaced({0: "new a"})
+    assert changed[0] == "new a" and arts[0] == "article of a.md"
+    assert fetched == ["b.md", "c.md", "a.md"]
+    assert changed.materialize() == ("new a", "article of b.md", "article of c.md")
+    assert list(changed) == list(changed.materialize()) and changed[0:2] == ("new a", "article of b.md")
+    assert fetched == ["b.md", "c.md", "a.md"]  # what the original fetched, the copy has
