@@ -228,6 +228,7 @@ def _build_from(config: Config, options: BuildOptions, state: State, sources: li
             store.prune(read.body_keys())
     finally:
         store.close()
+        _worker.clear()  # (the renderer holds the whole site; its state maps the chunk files)
     return new_state, site, outputs
 
 
