@@ -93,10 +93,12 @@ class Reads(Mapping):
     reads to the next, so identity tells what changed.
     """
 
-    __slots__ = ("_entries", "_loaded")
+    __slots__ = ("_entries", "_loaded", "raw")
 
     def __init__(self, entries: dict[str, tuple] | None = None, loaded: dict | None = None):
         self._entries = {} if entries is None else entries
+        # relpath -> its raw entry or None (the dict's own get: called for every source, several times)
+        self.raw: Callable[[str], tuple | None] = self._entries.get
         self._loaded: dict[str, tuple[tuple, tuple]] = {} if loaded is None else loaded  # relpath -> (raw, pair)
 
     @classmethod
@@ -125,9 +127,6 @@ class Reads(Mapping):
 
     def __contains__(self, relpath: object) -> bool:
         return relpath in self._entries
-
-    def raw(self, relpath: str) -> tuple | None:
-        return self._entries.get(relpath)
 
     def raw_items(self) -> Iterable[tuple[str, tuple]]:
         return self._entries.items()
