@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from . import __version__, markup
-from .content import Article, ReadResult, Source
+from .content import Article, ReadResult, Shared, Source
 from .early import build_lock  # noqa: F401 - re-exported
 from .errors import Problem
 
@@ -137,6 +137,38 @@ class Reads(Mapping):
 
     def article(self, relpath: str) -> Article | None:
         return self[relpath][1].article
+
+    def articles(self, relpaths: Iterable[str]) -> list[Article | None]:
+        """The articles of ``relpaths``, for a build that needs all or most of them.
+
+        Stored entries are unpickled one by one, so the values articles repeat (names, tags,
+        amounts, headings) would each be a separate object: they are made one again
+        (content.Shared, as for articles read from their files), and the file pages they
+        were read from are let go, so that neither counts twice in the build's memory (at
+        100,000 articles: ~400 MB).
+        """
+        shared = Shared()
+        mapped: dict[int, mmap.mmap] = {}
+        out: list[Article | None] = []
+        for relpath in relpaths:
+            entry = self._entries[relpath]
+            if len(entry) != _STORED:
+                out.append(getattr(entry[1], "article", None))
+                continue
+            hit = self._loaded.get(relpath)
+            if hit is None or hit[0] is not entry:
+                source, _, _, _, (blob,), start, end = entry
+                read = self[relpath][1]
+                if read is not None and read.article is not None:
+                    read = ReadResult(shared.article(read.article), read.problems)
+                hit = self._loaded[relpath] = (entry, (source, read))
+                if isinstance(owner := getattr(blob, "obj", None), mmap.mmap):
+                    mapped[id(owner)] = owner
+            out.append(getattr(hit[1][1], "article", None))
+        for pages in mapped.values():
+            with contextlib.suppress(AttributeError, OSError, ValueError):
+                pages.madvise(mmap.MADV_DONTNEED)  # (the page cache keeps them: read again if asked)
+        return out
 
     def has_article(self, relpath: str) -> bool:
         return _has_article(self._entries[relpath])

@@ -35,12 +35,13 @@ class LazyArticles(Sequence):
     A build that renders many pages makes a tuple of them all first (see :meth:`materialize`).
     """
 
-    __slots__ = ("sources", "_get", "_items")
+    __slots__ = ("sources", "_get", "_bulk", "_items")
 
     def __init__(self, sources: list[str], get: Callable[[str], Article | None],
-                 items: list[Article | None] | None = None):
+                 bulk: Callable[[list[str]], list[Article | None]], items: list[Article | None] | None = None):
         self.sources = sources
-        self._get = get
+        self._get = get  # one article by its source
+        self._bulk = bulk  # the articles of many sources (cache.Reads.articles)
         self._items = [None] * len(sources) if items is None else items
 
     def __getitem__(self, index):  # type: ignore[override]
@@ -58,17 +59,17 @@ class LazyArticles(Sequence):
         return iter(self.materialize())
 
     def materialize(self) -> tuple[Article, ...]:
-        items, get, sources = self._items, self._get, self.sources
-        for index, item in enumerate(items):
-            if item is None:
-                items[index] = get(sources[index])
+        items, sources = self._items, self.sources
+        missing = [index for index, item in enumerate(items) if item is None]
+        for index, article in zip(missing, self._bulk([sources[i] for i in missing]), strict=True):
+            items[index] = article
         return tuple(items)  # type: ignore[arg-type]
 
     def replaced(self, changes: dict[int, Article]) -> LazyArticles:
         items = list(self._items)
         for index, article in changes.items():
             items[index] = article
-        return LazyArticles(self.sources, self._get, items)
+        return LazyArticles(self.sources, self._get, self._bulk, items)
 
 
 def article_sources(articles: Sequence[Article]) -> list[str]:

@@ -342,7 +342,7 @@ def analyse(sources: list[Source], config: Config, state: State, store: MarkupSt
         patched = _patched(config, theme, read, listed, _from_snapshot(config, state, theme))
         state.model = None  # used or not, free it before the workers fork (~100 MB at 100,000 articles)
     if patched is None:
-        site = build_site([read.article(relpath) for relpath in listed], config)
+        site = build_site(read.articles(listed), config)
         pages, plan_problems = plan(site, theme)
     else:
         site, pages, plan_problems = patched
@@ -418,7 +418,8 @@ def _from_snapshot(config: Config, state: State, theme: Theme) -> tuple | None:
         reads = state.sources
         if not all(source in reads and reads.has_article(source) for source in order):
             return None
-        site = dataclasses.replace(stripped, config=config, articles=LazyArticles(order, reads.article), memo={})
+        site = dataclasses.replace(stripped, config=config, articles=LazyArticles(order, reads.article, reads.articles),
+                                   memo={})
         listed = reads.listed(config.drafts)
         return (config, theme_digest, listed, list(map(reads.raw, listed)), site,
                 list(map(functools.partial(tuple.__new__, Page), rows)), plan_problems)

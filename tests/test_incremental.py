@@ -892,3 +892,23 @@ def test_a_loaded_state_keeps_its_stored_entries_when_its_files_are_replaced(mak
     assert report.model_updated and not report.cold
     assert len(report.state.sources._loaded) >= 3  # its peers came from the deleted files
     assert _cold_diff(site, tmp_path, "cold") == []
+
+
+def test_articles_unpickled_in_bulk_share_their_repeated_values(make_site):
+    from careersite import pipeline
+    from careersite.cache import load_state
+    from careersite.config import load_config
+    files = {f"{c}/koch.md": article("Koch", c.title(), 2000, 2600) for c in ("bochum", "essen", "hagen")}
+    site = make_site(files, config="search: false\n")
+    config = load_config(site.root / "config.yaml")
+    pipeline.build(config)
+    reads = load_state(config.cache_dir, config.output_dir).sources
+    one_by_one = [reads[relpath][1].article for relpath in sorted(files)]
+    assert one_by_one[0].role == one_by_one[1].role and one_by_one[0].role is not one_by_one[1].role
+    reads = load_state(config.cache_dir, config.output_dir).sources
+    bulk = reads.articles(sorted(files))
+    assert bulk == one_by_one
+    assert bulk[0].role is bulk[1].role is bulk[2].role  # one object, as when read from the files
+    assert bulk[0].salary is bulk[2].salary
+    assert [reads.article(relpath) for relpath in sorted(files)] == bulk  # and kept for later asks
+    assert all(reads.article(relpath) is a for relpath, a in zip(sorted(files), bulk, strict=True))

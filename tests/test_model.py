@@ -149,7 +149,7 @@ def test_lazy_articles_fetch_each_article_once_when_first_asked_for():
         fetched.append(source)
         return f"article of {source}"
 
-    arts = LazyArticles(["a.md", "b.md", "c.md"], get)
+    arts = LazyArticles(["a.md", "b.md", "c.md"], get, lambda sources: [get(s) for s in sources])
     assert len(arts) == 3 and article_sources(arts) == ["a.md", "b.md", "c.md"] and fetched == []
     assert arts[1] == "article of b.md" and arts[-1] == "article of c.md" and arts[1] == "article of b.md"
     assert fetched == ["b.md", "c.md"]
