@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import pickle
 import subprocess
 import sys
 from decimal import Decimal
 from pathlib import Path
 
+import markupsafe
 import pytest
 from conftest import article
 
@@ -115,6 +117,70 @@ def test_state_round_trip(tmp_path):
     assert loaded.outputs == state.outputs and loaded.parse_digest == "p" and loaded.started_ns == 5
     assert list(loaded.sources) == ["a.md"]
     assert list((tmp_path / "cache").glob(".state-*")) == []  # no temporary file left
+
+
+def _stored_article(**changes):
+    from careersite.content import Article
+    from careersite.markup import Heading
+    from careersite.salary import Level, Salary
+    fields = dict(source="essen/koch.md", role="Koch", city="Essen", title="Koch in Essen", region="Ruhrgebiet",
+                  state=None, salary=Salary("EUR", "month", Decimal("3300"), Decimal("4600.50"),
+                                            (Level("Einstieg", Decimal("3300"), Decimal("3800.0")),)),
+                  date=dt.date(2026, 11, 23), updated=None, tags=("Gastronomie", "Ruhr"), summary="Kurz.",
+                  draft=False, body_key="b" * 64, headings=(Heading(2, "aufgaben", "Aufgaben"),),
+                  links=("../bochum/koch.md",), words=750, body_line=18, role_slug="koch", city_slug="essen",
+                  content_hash="c", card_hash="k", peer_hash="p")
+    fields.update(changes)
+    return Article(**fields)
+
+
+@pytest.mark.parametrize("changes, marshalled", [
+    ({}, True),
+    ({"headings": (), "tags": (), "region": None, "updated": dt.date(2027, 1, 2)}, True),
+    ({"draft": True, "summary": "Grüße – „Köln“ \u00a0"}, True),
+    # values of another type than the reader makes: kept as they are, through pickle
+    ({"date": dt.datetime(2026, 11, 23, 8, 30)}, False),
+    ({"title": markupsafe.Markup("<b>")}, False),
+    ({"tags": ["a", "b"]}, False),  # not a tuple: cannot be shared by value
+    ({"links": ["a.md"]}, True),  # marshal keeps a list a list
+    ({"words": True}, True),
+])
+def test_stored_read_results_load_as_they_were(changes, marshalled):
+    from careersite.content import ReadResult
+    from careersite.salary import Salary
+    read = ReadResult(_stored_article(**changes), ())
+    data = cache._dump_read(read)
+    assert data[:1] == (b"M" if marshalled else b"P")
+    loaded = cache._load_read(memoryview(data), {})
+    assert loaded == read and type(loaded) is ReadResult and type(loaded.article) is type(read.article)
+    for name, value in read.article._asdict().items():  # same types, field by field, and amounts as printed
+        assert type(getattr(loaded.article, name)) is type(value), name
+    assert str(loaded.article.salary.levels[0].max) == "3800.0" and type(loaded.article.salary) is Salary
+    assert [type(h) for h in loaded.article.headings] == [type(h) for h in read.article.headings]
+
+
+def test_stored_read_results_without_an_article_or_with_problems_are_pickled():
+    from careersite.content import ReadResult
+    from careersite.errors import Problem
+    from careersite.salary import Salary
+    warned = ReadResult(_stored_article(), (Problem("essen/koch.md", 3, 0, "w", "h", severity="warning"),))
+    salary = _stored_article().salary
+    for read in (ReadResult(None, (Problem("a.md", 1, 0, "m", "h"),)), warned, None,
+                 ReadResult(_stored_article(salary=Salary("EUR", "month", 3300, 4600)), ()),
+                 ReadResult(_stored_article(salary=salary._replace(levels=(("x", 1, 2),))), ())):
+        data = cache._dump_read(read)
+        assert data[:1] == b"P" and cache._load_read(data, {}) == read
+    with pytest.raises(ValueError):
+        cache._load_read(b"X" + cache._dump_read(warned)[1:], {})
+
+
+def test_stored_articles_share_what_they_repeat():
+    from careersite.content import ReadResult
+    values: dict = {}
+    a, b = (cache._load_read(cache._dump_read(ReadResult(_stored_article(source=s, title=t), ())), values).article
+            for s, t in (("essen/koch.md", "Koch in Essen"), ("essen/koch2.md", "Koch 2")))
+    assert a.role is b.role and a.tags is b.tags and a.salary is b.salary and a.date is b.date
+    assert a.headings is b.headings and a.role_slug is b.role_slug
 
 
 def test_loading_the_state_stops_when_asked(tmp_path):
