@@ -22,14 +22,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
-from .cache import MarkupStore, load_state
+from .cache import CacheDamaged, MarkupStore, State, load_state
 from .config import Config
 from .content import Article, discover, linked_source
 from .errors import BuildFailed, Problem, did_you_mean
 from .extras import search
 from .markup import SAFE_SCHEMES
 from .model import Site
-from .pipeline import BuildOptions, analyse, render_problem, shown
+from .pipeline import BuildOptions, analyse, drop_damaged, render_problem, shown
 from .render import Page, Renderer, page_url
 from .urls import expand, url_to_file
 
@@ -43,7 +43,14 @@ def check(config: Config, jobs: int = 0) -> tuple[list[Problem], list[Problem]]:
     The Markdown cache and the last build's parse results are reused (and the cache is
     updated), so a check after a build only reads the files that changed.
     """
-    state = load_state(config.cache_dir, config.output_dir)
+    try:
+        return _check(config, load_state(config.cache_dir, config.output_dir), jobs)
+    except CacheDamaged:  # as a build does: start again without the state
+        drop_damaged(config)
+        return _check(config, State(), jobs)
+
+
+def _check(config: Config, state: State, jobs: int) -> tuple[list[Problem], list[Problem]]:
     store = MarkupStore(config.cache_dir / "markup.sqlite3")
     try:
         found = analyse(discover(config.content_dir), config, state, store, BuildOptions(jobs=jobs))
@@ -80,6 +87,8 @@ def render_samples(renderer: Renderer, pages: list[Page]) -> list[Problem]:
         seen.add(page.kind)
         try:
             renderer.render(page)
+        except CacheDamaged:
+            raise
         except Exception as exc:  # a template error: located in the template by the pipeline's helper
             problems.append(render_problem(renderer.config, page, exc))
     return problems
@@ -217,6 +226,8 @@ class LinkChecker:
             if page is not None and target.relpath.endswith(".html"):
                 try:
                     ids = set(_ID.findall(self.renderer.render(page).decode("utf-8", "replace")))
+                except CacheDamaged:
+                    raise
                 except Exception:  # reported by render_samples or the build
                     ids = set()
             self._ids[target.relpath] = ids

@@ -92,6 +92,9 @@ class BuildOptions:
     # rescanning them, and the state is not written to disk (the caller keeps it; a later
     # build without this flag writes it). Never use it for an output folder others may touch.
     warm: bool = False
+    # The caller keeps ``report.state`` beyond this build (serve): the state is read into
+    # memory, not mapped from the cache's files (see cache.load_state).
+    keep_state: bool = False
 
 
 @dataclass
@@ -162,7 +165,8 @@ def build(config: Config, options: BuildOptions | None = None, state: State | No
                     return bool(found) and found[1]
 
                 clock("state")
-                state = load_state(config.cache_dir, config.output_dir, stop=nothing_changed)
+                state = load_state(config.cache_dir, config.output_dir, stop=nothing_changed,
+                                   mapped=not options.keep_state)
                 nothing_changed(wait=True)  # (the state may have loaded first: a small or new site)
                 sources, noop = found
             if noop:
@@ -174,16 +178,22 @@ def build(config: Config, options: BuildOptions | None = None, state: State | No
                 state = State()
             elif state is None:
                 clock("state")
-                state = load_state(config.cache_dir, config.output_dir)
+                state = load_state(config.cache_dir, config.output_dir, mapped=not options.keep_state)
             try:
                 new_state, site, outputs = _build_from(config, options, state, sources, started_ns, scan, report,
                                                        clock)
-            except CacheDamaged as exc:  # a stored entry that cannot be unpickled: start again, cold
+            except CacheDamaged as exc:  # a stored entry that cannot be read: start again, cold
                 options.log(f"{exc}; building without the cache's state")
+                drop_damaged(config)
                 _last_model.pop(str(config.output_dir), None)
                 report.stages.clear()
-                new_state, site, outputs = _build_from(config, options, State(), sources, started_ns, scan, report,
-                                                       clock)
+                try:
+                    new_state, site, outputs = _build_from(config, options, State(), sources, started_ns, scan,
+                                                           report, clock)
+                except CacheDamaged as again:
+                    raise CacheDamaged(f"{again}, again after starting over without the cache's state: is "
+                                       f"something else changing or deleting {config.cache_dir}? Build again "
+                                       "once it has stopped") from again
         finally:
             for child in (finder, scan):
                 if child is not None:
@@ -191,6 +201,16 @@ def build(config: Config, options: BuildOptions | None = None, state: State | No
     clock(None)
     report.articles, report.pages, report.state = len(site.articles), len(outputs), new_state
     return report
+
+
+def drop_damaged(config: Config) -> None:
+    """Before a build starts again for a damaged cache: the Markdown results whose checksums
+    do not match go (the state is not used by that build)."""
+    store = MarkupStore(config.cache_dir / "markup.sqlite3")
+    try:
+        store.drop_damaged()
+    finally:
+        store.close()
 
 
 def _build_from(config: Config, options: BuildOptions, state: State, sources: list[Source], started_ns: int,

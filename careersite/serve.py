@@ -139,7 +139,7 @@ class Preview:
             # quick rebuilds stay in memory (warm); the idle build that completes the search
             # index is a normal one and also writes the state to disk
             options = BuildOptions(jobs=self.jobs, progress=self.progress, log=self.log, search_defer=search_defer,
-                                   warm=search_defer and self.state is not None)
+                                   warm=search_defer and self.state is not None, keep_state=True)
             report = build(self.config, options, state=self.state)
         except (BuildFailed, ConfigError) as exc:
             self.problems = list(exc.problems)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import pickle
 import subprocess
 import sys
@@ -15,7 +16,7 @@ from conftest import article
 
 from careersite import __version__, cache, markup
 from careersite.cache import MarkupStore, OutputFile, State, build_lock, load_state, save_state, state_path
-from careersite.content import discover
+from careersite.content import ReadResult, discover
 
 
 @pytest.fixture
@@ -69,7 +70,7 @@ def test_entries_survive_a_new_store(tmp_path, conversions):
 
 def test_unknown_key(store):
     assert store.info("nope") is None
-    with pytest.raises(KeyError):
+    with pytest.raises(cache.CacheDamaged, match="entry nope is missing"):
         store.html("nope")
 
 
@@ -92,6 +93,25 @@ def test_a_schema_change_empties_the_store(tmp_path, monkeypatch):
     store.close()
     monkeypatch.setattr(cache, "MARKUP_SCHEMA", "999")
     assert MarkupStore(path).info(key) is None
+
+
+@pytest.mark.parametrize("column", ["html", "info"])
+def test_a_changed_byte_in_a_stored_markdown_result_is_found_by_its_checksum(store, column):
+    import sqlite3
+    keys = [markup.cache_key(BODY + str(n), False) for n in range(3)]
+    with store.batch():
+        for n, key in enumerate(keys):
+            store.render(key, BODY + str(n), False)
+    with sqlite3.connect(store.path) as db:  # a page of the database changed under SQLite
+        db.execute(f"UPDATE markup SET {column} = replace({column}, 'Absatz', 'ABSATZ') WHERE key=?", (keys[1],))
+    if column == "html":
+        with pytest.raises(cache.CacheDamaged, match=f"entry {keys[1]} is damaged"):
+            store.html(keys[1])
+    else:
+        assert store.info(keys[1]) is None  # a miss: made again
+    assert store.drop_damaged() == 1
+    assert store.info(keys[1]) is None and all(store.info(k) is not None and store.html(k) for k in keys[::2])
+    assert store.drop_damaged() == 0
 
 
 def test_prune_drops_dead_entries_only_when_they_dominate(store):
@@ -224,7 +244,8 @@ def test_records_survive_the_state_file(tmp_path, monkeypatch):
     assert loaded[1]._replace(id="x") == Heading(2, "x", "Aufgaben")
 
 
-@pytest.mark.parametrize("damage", ["missing", "garbage", "truncated", "foreign", "old_version", "other_output"])
+@pytest.mark.parametrize("damage", ["missing", "garbage", "truncated", "foreign", "foreign_checked", "flipped",
+                                    "old_version", "other_output"])
 def test_an_untrustworthy_state_means_a_cold_build(tmp_path, damage):
     cache_dir, output = tmp_path / "cache", tmp_path / "output"
     save_state(cache_dir, output, State(parse_digest="p", outputs={"a": OutputFile("k", "s", 1, 2)}))
@@ -237,15 +258,66 @@ def test_an_untrustworthy_state_means_a_cold_build(tmp_path, damage):
         path.write_bytes(path.read_bytes()[:20])
     elif damage == "foreign":
         path.write_bytes(pickle.dumps({"not": "a state"}))
+    elif damage == "foreign_checked":  # a head file's framing around something else
+        cache._atomic_pickle(path, {"not": "a state"})
+    elif damage == "flipped":  # one byte of a name in the pickle: only the checksum tells
+        data = path.read_bytes()
+        assert data.count(b"parse_digest") == 1
+        path.write_bytes(data.replace(b"parse_digest", b"parse_digesT"))
     elif damage == "old_version":
-        state = pickle.loads(path.read_bytes())
+        state = cache._read_head(path)
         state.version = __version__ + ".old"
-        path.write_bytes(pickle.dumps(state))
+        cache._atomic_pickle(path, state)
     elif damage == "other_output":
-        state = pickle.loads(path.read_bytes())
+        state = cache._read_head(path)
         state.output_dir = str(tmp_path / "elsewhere")
-        path.write_bytes(pickle.dumps(state))
+        cache._atomic_pickle(path, state)
     assert load_state(cache_dir, output) == State()
+
+
+def _saved_with_articles(tmp_path, count=3):
+    cache_dir, output = tmp_path / "cache", tmp_path / "output"
+    content = tmp_path / "content"
+    content.mkdir()
+    for n in range(count):
+        (content / f"a{n}.md").write_text("x")
+    reads = {s.relpath: (s, ReadResult(_stored_article(title=f"Koch {n}"), ()))
+             for n, s in enumerate(discover(content))}
+    save_state(cache_dir, output, State(parse_digest="p", sources=reads))
+    return cache_dir, output, reads
+
+
+def test_a_changed_byte_in_a_chunks_index_means_a_cold_build(tmp_path):
+    cache_dir, output, _ = _saved_with_articles(tmp_path, count=1)
+    (path,) = cache_dir.glob("state-*.sources-*.pickle")
+    data = path.read_bytes()
+    assert data.count(b"a0.md") == 1  # a path in the chunk's pickle: still loads, names another file
+    path.write_bytes(data.replace(b"a0.md", b"a9.md"))
+    assert load_state(cache_dir, output) == State()
+
+
+def test_a_changed_byte_in_a_stored_article_raises_where_it_is_read(tmp_path):
+    cache_dir, output, reads = _saved_with_articles(tmp_path)
+    for path in cache_dir.glob("state-*.sources-*.pickle"):
+        data = path.read_bytes()
+        path.write_bytes(data.replace(b"Koch 1", b"KOCH 1"))  # in the blob: each article has a CRC-32
+    loaded = load_state(cache_dir, output)
+    assert loaded.sources.article("a0.md") == reads["a0.md"][1].article
+    with pytest.raises(cache.CacheDamaged, match="a1.md cannot be read"):
+        loaded.sources.article("a1.md")
+
+
+@pytest.mark.parametrize("mapped", [True, False])
+def test_a_state_loaded_unmapped_holds_its_articles_in_memory(tmp_path, mapped):
+    import mmap
+    cache_dir, output, reads = _saved_with_articles(tmp_path)
+    loaded = load_state(cache_dir, output, mapped=mapped)
+    blobs = {type(entry[4][0].obj) for _, entry in loaded.sources.raw_items()}
+    assert blobs == ({mmap.mmap} if mapped else {bytes})
+    if not mapped:
+        for path in cache_dir.glob("state-*.sources-*.pickle"):
+            os.truncate(path, 0)  # (would crash a process reading a mapped file: SIGBUS)
+        assert [loaded.sources.article(k) for k in reads] == [r.article for _, r in reads.values()]
 
 
 def test_each_output_folder_has_its_own_state(tmp_path):

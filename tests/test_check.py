@@ -215,3 +215,25 @@ def test_search_without_pagefind_is_reported(make_site, capsys, monkeypatch):
     (site.root / "config.yaml").write_text("title: T\nbase_url: https://example.org/\nsearch: false\n")
     code, out, err = run_check(site, capsys)
     assert (code, err) == (0, "")
+
+
+@pytest.mark.parametrize("damage", ["stored article", "Markdown result"])
+def test_check_starts_again_without_the_state_when_the_cache_is_damaged(make_site, capsys, damage):
+    """It raised CacheDamaged out of ``check`` (a traceback) where a build starts again (found by review)."""
+    import sqlite3
+    site = make_site({"bochum/strassenbauer.md": with_body("Siehe [Bäcker](../essen/baecker.md#aufgaben).\n"),
+                      "essen/baecker.md": ESSEN})
+    assert site.build("-q") == 0
+    cache_dir = site.root / ".cache" / "careersite"
+    if damage == "stored article":
+        for path in cache_dir.glob("state-*.sources-*.pickle"):
+            data = bytearray(path.read_bytes())
+            blob = 20 + int.from_bytes(data[8:16], "little")  # (see cache._read_chunk)
+            data[blob + 4: blob + 5] = b"X"  # what kind of stored result it is
+            path.write_bytes(data)
+    else:
+        with sqlite3.connect(cache_dir / "markup.sqlite3") as db:
+            db.execute("UPDATE markup SET html = html || 'x'")
+    code, out, err = run_check(site, capsys)
+    assert (code, err) == (0, "")
+    assert "No problems found." in out

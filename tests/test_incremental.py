@@ -913,3 +913,67 @@ def test_articles_loaded_from_the_state_share_their_repeated_values(make_site):
     assert bulk[0].salary is bulk[2].salary
     assert [reads.article(relpath) for relpath in sorted(files)] == bulk  # and kept for later asks
     assert all(reads.article(relpath) is a for relpath, a in zip(sorted(files), bulk, strict=True))
+
+
+# --- damage the checksums find (found by review: each case gave a wrong page or a crash before) ----
+
+def _chunk_blob(path: Path) -> tuple[bytearray, int]:
+    """A chunk file's bytes and where its blob of stored read results starts (see cache._read_chunk)."""
+    data = bytearray(path.read_bytes())
+    return data, 20 + int.from_bytes(data[8:16], "little")
+
+
+def _built_then_template_edited(make_site, damage):
+    """A site of four articles, built; ``damage(config)`` done to its cache, then a template
+    edited (every article page is rendered again, from the state): -> (site, report, log)."""
+    from careersite import pipeline
+    from careersite.config import load_config
+    files = {f"{c}/{r}.md": article(r.title(), c.title()) for c in ("bochum", "essen") for r in ("koch", "maler")}
+    site = make_site(files, config="search: false\n")
+    _age_sources(site)
+    config = load_config(site.root / "config.yaml")
+    pipeline.build(config)
+    pipeline._last_model.clear()
+    damage(config)
+    template = site.root / "templates" / "article.html"
+    template.write_text(template.read_text(encoding="utf-8") + "{# edited #}\n", encoding="utf-8")
+    messages: list[str] = []
+    report = pipeline.build(config, pipeline.BuildOptions(log=messages.append))
+    return site, report, messages
+
+
+def _change_a_stored_title(config):
+    changed = 0
+    for path in config.cache_dir.glob("state-*.sources-*.pickle"):
+        data, blob = _chunk_blob(path)
+        at = data.find(b"Koch in", blob)  # a title: still a valid stored article, with another text
+        if at > 0:
+            data[at: at + 4] = b"KOCH"
+            path.write_bytes(data)
+            changed += 1
+    assert changed
+
+
+def test_a_changed_byte_in_a_stored_article_is_found_by_its_checksum(make_site, tmp_path):
+    site, report, messages = _built_then_template_edited(make_site, _change_a_stored_title)
+    assert any("cannot be read" in m for m in messages) and report.cold
+    assert _cold_diff(site, tmp_path, "cold") == []
+
+
+@pytest.mark.parametrize("damage", ["all deleted", "html changed"])
+def test_a_markdown_cache_entry_gone_or_changed_makes_the_build_start_again(make_site, tmp_path, damage):
+    import sqlite3
+
+    def change(config):  # as if deleted or damaged meanwhile
+        with sqlite3.connect(config.cache_dir / "markup.sqlite3") as db:
+            if damage == "all deleted":
+                db.execute("DELETE FROM markup")
+            else:
+                assert db.execute("UPDATE markup SET html = replace(html, 'Viel zu tun', 'VIEL zu tun')").rowcount
+
+    site, report, messages = _built_then_template_edited(make_site, change)
+    assert any("Markdown cache's entry" in m and "building without the cache's state" in m for m in messages)
+    assert report.cold
+    assert _cold_diff(site, tmp_path, "cold") == []
+    assert b"VIEL" not in b"".join(_files(site.output).values())
+

@@ -791,3 +791,46 @@ def test_stops_cleanly_on_sigterm(server_for):
     with contextlib.suppress(FileNotFoundError):
         leftovers = [p.name for p in (site.root / ".cache" / "careersite").iterdir() if "careersite-tmp" in p.name]
         assert leftovers == []
+
+
+SERVE_KEEPS_STATE = """
+import os, sys
+from pathlib import Path
+from careersite.config import load_config
+from careersite.serve import Preview
+import dataclasses
+def config():
+    return dataclasses.replace(load_config(Path("config.yaml")), drafts=True)
+def age(*paths):  # as for files not touched since long before a build (their stat is trusted)
+    for path in paths or Path("content").rglob("*.md"):
+        st = path.stat()
+        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns - 3600 * 10**9))
+age()
+assert Preview(config).build().ok  # writes the serve folder's state
+preview = Preview(config)  # as a new serve session: loads that state
+path = Path("content/essen/koch.md")
+path.write_text(path.read_text(encoding="utf-8") + "Neu.\\n", encoding="utf-8")
+age(path)
+assert preview.build().ok
+stored = [k for k, e in preview.state.sources.raw_items() if len(e) == 7 and k not in preview.state.sources._loaded]
+assert stored, "some articles are still stored"
+for chunk in Path(".cache/careersite").glob("state-*.sources-*.pickle"):
+    os.truncate(chunk, 0)  # cut short by someone else while serve runs
+print(len([preview.state.sources.article(k) for k in stored]), "read")
+path = Path("content/essen/maler.md")
+path.write_text(path.read_text(encoding="utf-8") + "Neu.\\n", encoding="utf-8")
+age(path)
+assert preview.build().ok
+print("built")
+"""
+
+
+def test_serve_keeps_its_state_in_memory_not_mapped_from_files_others_may_cut_short(make_site):
+    """A mapped file cut short kills the process that reads the lost part (SIGBUS): serve reads
+    its state instead (found by review)."""
+    files = {f"{c}/{r}.md": article(r.title(), c.title())
+             for c in ("bochum", "essen", "hagen") for r in ("koch", "maler")}
+    site = make_site(files, config="search: false\n")
+    done = subprocess.run([sys.executable, "-c", SERVE_KEEPS_STATE], cwd=site.root, capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)})
+    assert (done.returncode, done.stdout.split()[-1:]) == (0, ["built"]), done.stderr
