@@ -12,6 +12,7 @@ cards; site-wide pages read the site digest.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import datetime as dt
 import functools
 import hashlib
@@ -20,6 +21,7 @@ import itertools
 import os
 import types
 import unicodedata
+import zlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -914,21 +916,39 @@ def _count(config: Config, n: int, key: str) -> str:
 
 
 class _BytecodeCache(jinja2.FileSystemBytecodeCache):
-    """Compiled templates in the build cache (compiling them costs ~0.1 s per build). Jinja
-    checks each entry against the template's source; a damaged entry is compiled anew."""
+    """Compiled templates in the build cache (compiling them costs ~0.1 s per build).
+
+    Jinja checks each entry against a hash of the template's source, but not the compiled
+    code it then loads: a damaged byte in a string constant would be printed on every page.
+    So each file starts with a CRC-32 of the rest (Jinja's own format); an entry that does
+    not match is compiled anew.
+    """
 
     def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         try:
-            super().load_bytecode(bucket)
+            with open(self._get_cache_filename(bucket), "rb") as fh:
+                data = fh.read()
+        except OSError:
+            return
+        try:
+            if zlib.crc32(memoryview(data)[4:]) != int.from_bytes(data[:4], "little"):
+                raise ValueError("damaged")
+            bucket.bytecode_from_string(data[4:])
         except Exception:
             bucket.reset()
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        data = bucket.bytecode_to_string()
+        name = self._get_cache_filename(bucket)
+        tmp = f"{name}.{os.getpid()}.tmp"
         try:
             os.makedirs(self.directory, exist_ok=True)
-            super().dump_bytecode(bucket)
-        except OSError:
-            pass  # a read-only cache folder: compile again next time
+            with open(tmp, "wb") as fh:
+                fh.write(zlib.crc32(data).to_bytes(4, "little") + data)
+            os.replace(tmp, name)
+        except OSError:  # a read-only cache folder: compile again next time
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
 
 
 _DICT_ATTRIBUTES = frozenset(dir(dict))

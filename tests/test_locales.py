@@ -52,3 +52,23 @@ def test_a_damaged_file_or_a_missing_cache_folder_only_costs_the_shortcut(tmp_pa
     assert not (tmp_path / "not-made-yet").exists()  # nothing is created outside a build's cache folder
     locales.preload("xx_YY", tmp_path)  # not a locale: left to the config check
     assert "xx_YY" not in localedata._cache
+
+
+def test_a_changed_byte_in_the_saved_data_is_found_by_its_checksum(tmp_path, fresh_babel):
+    """A month name changed in the file was printed on every page, even by --full (found by review)."""
+    import datetime as dt
+
+    from careersite.render import _long_date
+    day = dt.date(2026, 12, 24)
+    localedata._cache.pop("de_AT", None)
+    locales.preload("de_AT", tmp_path)  # made and saved
+    (saved,) = tmp_path.glob("babel-*-de_AT.pickle")
+    data = saved.read_bytes()
+    assert b"Dezember" in data
+    saved.write_bytes(data.replace(b"Dezember", b"DEZEMBER"))
+    localedata._cache.pop("de_AT")
+    fresh_babel.clear()
+    locales.preload("de_AT", tmp_path)
+    assert fresh_babel[:1] == ["de_AT"]  # made by Babel again
+    assert _long_date(day, "de_AT") == "24. Dezember 2026"
+    assert b"Dezember" in saved.read_bytes() and b"DEZEMBER" not in saved.read_bytes()  # and saved again
