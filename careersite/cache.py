@@ -13,8 +13,8 @@ Layout of the cache folder (default ``.cache/careersite/``, safe to delete at an
     made (without the articles), which the next build updates for a few edited articles
     instead of making them anew. The head file names its chunks and is replaced atomically
     last; a missing, unreadable or foreign state only makes the next build a cold one.
-    Every part carries a CRC-32 (the head, each chunk's index, each stored article), so a
-    damaged byte is found where it is read, never shown on a page.
+    Every part is sealed with a CRC-32 (the head, each chunk's index, each stored article:
+    see sealed.py), so a damaged byte is found where it is read, never shown on a page.
 ``templates/``
     Compiled templates (Jinja's bytecode cache, checked against each template's source and
     a CRC-32 of the compiled code).
@@ -55,6 +55,7 @@ from .early import build_lock  # noqa: F401 - re-exported
 from .errors import Problem, SiteError
 from .markup import Heading
 from .salary import Level, Salary
+from .sealed import seal, unseal
 
 STATE_FORMAT = 9
 SOURCE_CHUNKS = 64
@@ -75,9 +76,9 @@ class CacheDamaged(SiteError):
 
 
 # A stored entry, as loaded from a chunk file: what every build needs of every source, and
-# the pickled read result, unpickled when first asked for (see Reads).
+# the stored read result, decoded when first asked for (see Reads).
 # (source, problems, body_key or None without an article, draft, (chunk blob,), start, end);
-# blob[start:end] is the CRC-32 of the stored read result (4 bytes, little-endian), then it
+# blob[start:end] is the read result as _dump_read made it, sealed (see sealed.py)
 _STORED = 7
 
 
@@ -168,10 +169,10 @@ class Reads(Mapping):
     The parsed articles are most of the state: at 10,000 articles, unpickling them all took
     ~130 ms of a one-edit rebuild's ~0.5 s, though such a build looks at a few hundred (the
     edited article's peers). So an entry loaded from the state keeps its read result as
-    pickled bytes, beside what every build needs of every source (its stat, problems,
-    Markdown key, draft flag), and unpickles it when it is first asked for. Entries read by
-    this build are plain ``(Source, ReadResult)`` pairs. ``raw(relpath)`` gives either form
-    without unpickling: an unchanged source carries the same raw entry from one build's
+    stored bytes (_dump_read), beside what every build needs of every source (its stat,
+    problems, Markdown key, draft flag), and decodes it when it is first asked for. Entries
+    read by this build are plain ``(Source, ReadResult)`` pairs. ``raw(relpath)`` gives either
+    form without decoding: an unchanged source carries the same raw entry from one build's
     reads to the next, so identity tells what changed.
     """
 
@@ -198,10 +199,7 @@ class Reads(Mapping):
         if hit is None or hit[0] is not entry:
             source, _, _, _, (blob,), start, end = entry
             try:
-                data = blob[start + 4:end]
-                if zlib.crc32(data) != int.from_bytes(blob[start:start + 4], "little"):
-                    raise ValueError("its checksum does not match")
-                pair = (source, _load_read(data, self._values))
+                pair = (source, _load_read(unseal(blob[start:end]), self._values))
             except Exception as exc:
                 raise CacheDamaged(f"the build state's entry for {relpath} cannot be read") from exc
             hit = self._loaded[relpath] = (entry, pair)
@@ -288,8 +286,7 @@ def _pack(entries: dict[str, tuple]) -> dict[str, tuple]:
         else:
             source, read = entry
             problems, body_key, draft = _meta(read)
-            data = _dump_read(read)
-            data = zlib.crc32(data).to_bytes(4, "little") + data
+            data = seal(_dump_read(read))
         parts.append(data)
         spans[relpath] = (source, problems, body_key, draft, start, start + len(data))
         start += len(data)
@@ -486,19 +483,19 @@ def save_state(cache_dir: Path, output_dir: Path, state: State, previous: State 
                 path.unlink()
 
 
-# The head file: this magic, the CRC-32 of the pickle that follows (4 bytes, little-endian), the pickle.
+# The head file: this magic, then the pickle, sealed (see sealed.py).
 _HEAD_MAGIC = b"CSSTATE9"
-# A chunk file: this magic, the length of the pickle that follows (8 bytes) and its CRC-32 (4
-# bytes, little-endian), the pickle, then its out-of-band buffer (the blob of stored read
-# results, see _pack; each one has a CRC-32 of its own, checked when it is read).
+# A chunk file: this magic, the length of the pickle (8 bytes, little-endian), the pickle
+# sealed, then its out-of-band buffer (the blob of stored read results, see _pack; each one
+# sealed on its own, and checked when it is decoded).
 _CHUNK_MAGIC = b"CSCHUNK9"
 
 
 def _read_head(path: Path) -> object:
     data = memoryview(path.read_bytes())
-    if data[:8] != _HEAD_MAGIC or zlib.crc32(data[12:]) != int.from_bytes(data[8:12], "little"):
-        raise ValueError(f"{path.name} is damaged or not a state file")
-    return pickle.loads(data[12:])
+    if data[:8] != _HEAD_MAGIC:
+        raise ValueError(f"{path.name} is not a state file")
+    return pickle.loads(unseal(data[8:]))
 
 
 def _read_chunk(path: Path, mapped: bool = True) -> tuple[dict, tuple]:
@@ -517,9 +514,7 @@ def _read_chunk(path: Path, mapped: bool = True) -> tuple[dict, tuple]:
     if view[:8] != _CHUNK_MAGIC:
         raise ValueError(f"{path.name} is not a chunk file")
     end = 20 + int.from_bytes(view[8:16], "little")
-    if end > len(view) or zlib.crc32(view[20:end]) != int.from_bytes(view[16:20], "little"):
-        raise ValueError(f"{path.name} is damaged")
-    return pickle.loads(view[20:end], buffers=[view[end:]])
+    return pickle.loads(unseal(view[16:end]), buffers=[view[end:]])
 
 
 def _atomic_pickle(target: Path, value: object, chunk: bool = False) -> None:
@@ -529,13 +524,11 @@ def _atomic_pickle(target: Path, value: object, chunk: bool = False) -> None:
             if chunk:  # see _read_chunk
                 buffers: list[pickle.PickleBuffer] = []
                 data = pickle.dumps(value, protocol=5, buffer_callback=buffers.append)
-                fh.write(_CHUNK_MAGIC + len(data).to_bytes(8, "little") + zlib.crc32(data).to_bytes(4, "little"))
-                fh.write(data)
+                fh.write(_CHUNK_MAGIC + len(data).to_bytes(8, "little"))
+                fh.write(seal(data))
                 fh.writelines(b.raw() for b in buffers)
             else:
-                data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-                fh.write(_HEAD_MAGIC + zlib.crc32(data).to_bytes(4, "little"))
-                fh.write(data)
+                fh.write(_HEAD_MAGIC + seal(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)))
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(OSError):

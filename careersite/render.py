@@ -12,7 +12,6 @@ cards; site-wide pages read the site digest.
 from __future__ import annotations
 
 import bisect
-import contextlib
 import datetime as dt
 import functools
 import hashlib
@@ -21,7 +20,6 @@ import itertools
 import os
 import types
 import unicodedata
-import zlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -44,6 +42,7 @@ from .extras import feeds, sitemap, structured_data
 from .model import RESERVED, Site, Term
 from .records import pickled_as_tuple
 from .salary import Salary, format_money, format_number, format_range
+from .sealed import read_sealed, write_sealed
 from .urls import relative_url, slugify, url_to_file
 
 
@@ -920,35 +919,29 @@ class _BytecodeCache(jinja2.FileSystemBytecodeCache):
 
     Jinja checks each entry against a hash of the template's source, but not the compiled
     code it then loads: a damaged byte in a string constant would be printed on every page.
-    So each file starts with a CRC-32 of the rest (Jinja's own format); an entry that does
-    not match is compiled anew.
+    So each file is sealed (Jinja's own format, see sealed.py); an entry that does not
+    match is compiled anew.
     """
 
     def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         try:
-            with open(self._get_cache_filename(bucket), "rb") as fh:
-                data = fh.read()
-        except OSError:
+            data = read_sealed(self._get_cache_filename(bucket))
+        except OSError:  # none yet
+            return
+        except ValueError:
+            bucket.reset()
             return
         try:
-            if zlib.crc32(memoryview(data)[4:]) != int.from_bytes(data[:4], "little"):
-                raise ValueError("damaged")
-            bucket.bytecode_from_string(data[4:])
+            bucket.bytecode_from_string(data)
         except Exception:
             bucket.reset()
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        data = bucket.bytecode_to_string()
-        name = self._get_cache_filename(bucket)
-        tmp = f"{name}.{os.getpid()}.tmp"
         try:
             os.makedirs(self.directory, exist_ok=True)
-            with open(tmp, "wb") as fh:
-                fh.write(zlib.crc32(data).to_bytes(4, "little") + data)
-            os.replace(tmp, name)
-        except OSError:  # a read-only cache folder: compile again next time
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
+            write_sealed(self._get_cache_filename(bucket), bucket.bytecode_to_string())
+        except OSError:
+            pass  # a read-only cache folder: compile again next time
 
 
 _DICT_ATTRIBUTES = frozenset(dir(dict))
