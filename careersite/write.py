@@ -16,6 +16,7 @@ import errno
 import functools
 import hashlib
 import os
+import pickle
 import shutil
 import stat
 import sys
@@ -193,7 +194,6 @@ def commit_changes(staging: Path, output: Path, changed: dict[str, tuple[str, in
     """
     root = output.resolve()
     folders: dict[str, str] = {"": str(root)}  # checked folders of output (relpath -> real path)
-    written: dict[str, tuple[int, int]] = {}
     packs: dict[str, int] = {}  # pack name -> open file descriptor
     # Writing in place on a nearly full disk could fail half way through a file: replace the
     # files then (a failed write leaves the old file whole), as the staging folder holds them.
@@ -209,8 +209,7 @@ def commit_changes(staging: Path, output: Path, changed: dict[str, tuple[str, in
     try:
         for pack in {job[2] for job in jobs}:
             packs[pack] = os.open(os.path.join(staging, pack), os.O_RDONLY | _BINARY)
-        for relpath, target, pack, offset, size in jobs:  # (two threads wrote no faster: measured)
-            written[relpath] = _put(target, _Staged(relpath, packs[pack], offset, size), staging, in_place)
+        written = _put_all(jobs, packs, staging, in_place)
     finally:
         for fd in packs.values():
             os.close(fd)
@@ -228,6 +227,53 @@ def commit_changes(staging: Path, output: Path, changed: dict[str, tuple[str, in
                 break
             folder = folder.parent
     shutil.rmtree(staging, ignore_errors=True)
+    return written
+
+
+#: From this many changed files on, two processes write them (a template edit at 10,000 pages:
+#: 0.39 s -> 0.25 s); fewer are not worth a fork. (Two threads wrote no faster: measured.)
+_FORK_FROM = 2000
+
+
+def _put_all(jobs: list[tuple[str, str, str, int, int]], packs: dict[str, int], staging: Path,
+             in_place: bool) -> dict[str, tuple[int, int]]:
+    """:func:`_put` each job; with many, the second half in a forked child process at the same time."""
+    def put(part: list[tuple[str, str, str, int, int]]) -> dict[str, tuple[int, int]]:
+        return {relpath: _put(target, _Staged(relpath, packs[pack], offset, size), staging, in_place)
+                for relpath, target, pack, offset, size in part}
+
+    if len(jobs) < _FORK_FROM or not hasattr(os, "fork") or (os.cpu_count() or 1) < 2:
+        return put(jobs)
+    half = len(jobs) // 2
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: writes the second half, sends back its results or its error
+        code = 0
+        try:
+            os.close(reader)
+            try:
+                result: tuple = (True, put(jobs[half:]))
+            except BaseException as exc:  # noqa: BLE001 - raised again in the parent
+                result = (False, OSError(f"{type(exc).__name__}: {exc}") if not isinstance(exc, OSError) else exc)
+            with os.fdopen(writer, "wb") as fh:
+                fh.write(pickle.dumps(result))
+        except BaseException:  # noqa: BLE001 - never return into the parent's code
+            code = 1
+        finally:
+            os._exit(code)
+    os.close(writer)
+    try:
+        written = put(jobs[:half])
+    finally:
+        with os.fdopen(reader, "rb") as fh:
+            data = fh.read()
+        _, status = os.waitpid(pid, 0)
+    if not data or os.waitstatus_to_exitcode(status) != 0:
+        raise OSError(f"the process writing half of the changed files failed (status {status})")
+    ok, value = pickle.loads(data)
+    if not ok:
+        raise value
+    written.update(value)
     return written
 
 

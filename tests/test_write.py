@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 
 import pytest
 from conftest import article
 
+from careersite import write
 from careersite.config import load_config
 from careersite.write import (
     MARKER,
@@ -215,6 +217,49 @@ def test_packs_hold_each_process_s_files(tmp_path):
         _, status = os.waitpid(pid, 0)
         assert os.waitstatus_to_exitcode(status) == 0
         assert (staging / f"pack-{pid}").read_bytes() == b"child"
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="two processes write only where os.fork exists")
+def test_commit_changes_writes_many_files_in_two_processes(tmp_path, monkeypatch):
+    monkeypatch.setattr(write, "_FORK_FROM", 4)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    forks = []
+    fork = os.fork
+    monkeypatch.setattr(os, "fork", lambda: forks.append(1) or fork())
+    output = tmp_path / "output"
+    (output / "a").mkdir(parents=True)
+    (output / "a/old.html").write_text("old")
+    files = {f"{d}/{n}.html": f"page {d}{n}".encode() for d in ("a", "b", "c") for n in range(3)}
+    files["a/old.html"] = b"new"
+    staging = staging_dir(output)
+    stats = commit_changes(staging, output, packed(staging, files), [])
+    assert forks == [1]
+    assert sorted(stats) == sorted(files)
+    for rel, data in files.items():
+        assert (output / rel).read_bytes() == data
+        st = (output / rel).stat()
+        assert stats[rel] == (st.st_size, st.st_mtime_ns)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="two processes write only where os.fork exists")
+def test_a_failure_in_the_second_writing_process_fails_the_commit(tmp_path, monkeypatch):
+    monkeypatch.setattr(write, "_FORK_FROM", 4)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    put = write._put
+
+    def failing(path, staged, *args):
+        if staged.relpath == "z/last.html":  # in the second half: written by the child
+            raise OSError(errno.ENOSPC, "No space left on device", path)
+        return put(path, staged, *args)
+
+    monkeypatch.setattr(write, "_put", failing)
+    output = tmp_path / "output"
+    output.mkdir()
+    files = {f"a/{n}.html": b"x" for n in range(5)} | {"z/last.html": b"y"}
+    staging = staging_dir(output)
+    with pytest.raises(OSError, match="No space left on device") as caught:
+        commit_changes(staging, output, packed(staging, files), [])
+    assert caught.value.errno == errno.ENOSPC and caught.value.filename.endswith("last.html")
 
 
 def test_commit_changes_refuses_paths_outside_output(tmp_path):
