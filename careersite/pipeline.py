@@ -757,6 +757,8 @@ def _render_chunk(pages: Sequence[Page]) -> list[tuple[str, Any]]:
     old: dict[str, str] = _worker["old"]
     out: list[tuple[str, Any]] = []
     from_files: dict[str, Path] = _worker["from_files"]
+    if not from_files:
+        _worker["store"].prefetch(renderer.body_keys(pages))
     for page in pages:
         try:
             data = from_files[page.relpath].read_bytes() if page.relpath in from_files else renderer.render(page)

@@ -74,6 +74,25 @@ def test_unknown_key(store):
         store.html("nope")
 
 
+def test_prefetched_entries_are_the_stored_ones_and_checked(store):
+    import sqlite3
+    keys = [markup.cache_key(BODY + str(n), False) for n in range(3)]
+    with store.batch():
+        for n, key in enumerate(keys):
+            store.render(key, BODY + str(n), False)
+    one_by_one = [store.html(k) for k in keys]
+    store.prefetch(keys + keys[:1] + ["nope"])
+    assert [store.html(k) for k in keys] == one_by_one
+    with pytest.raises(cache.CacheDamaged, match="entry nope is missing"):
+        store.html("nope")
+    with sqlite3.connect(store.path) as db:
+        db.execute("UPDATE markup SET html = replace(html, 'Absatz', 'ABSATZ') WHERE key=?", (keys[2],))
+    store.prefetch(keys)
+    assert store.html(keys[0]) == one_by_one[0]
+    with pytest.raises(cache.CacheDamaged, match=f"entry {keys[2]} is damaged"):
+        store.html(keys[2])
+
+
 def test_a_damaged_store_is_rebuilt(tmp_path):
     path = tmp_path / "markup.sqlite3"
     path.write_bytes(b"this is not a database" * 100)
