@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -83,7 +84,12 @@ class Runner:
         self._bin.mkdir(exist_ok=True)
         shim = self._bin / "python"
         if not shim.exists():
-            shim.symlink_to(sys.executable)  # `python` in a step is the interpreter running the tests
+            # `python` in a step is the interpreter running the tests, called by its own path: a
+            # symlink to a virtual environment's python (itself a symlink, e.g. to pyenv's) starts
+            # the base interpreter without the environment's packages (Python looks for
+            # pyvenv.cfg beside the path it was called by)
+            shim.write_text(f'#!/bin/sh\nexec {shlex.quote(sys.executable)} "$@"\n')
+            shim.chmod(0o755)
 
     def run(self, workflow_name: str, job: str, step_name: str, **env: str) -> subprocess.CompletedProcess:
         """Run one ``run:`` step; ``env`` overrides variables (e.g. a matrix value or SHARDS).
