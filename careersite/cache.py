@@ -539,6 +539,18 @@ def _atomic_pickle(target: Path, value: object, chunk: bool = False) -> None:
 _INHERITED: list[sqlite3.Connection] = []
 
 
+def _checked_text(data: bytes | None, crc: int | None) -> str | None:
+    """A stored text read as its UTF-8 bytes (``CAST(… AS BLOB)``), if they match their
+    CRC-32 and decode; else None. (Read as TEXT, SQLite would decode the bytes only for this to
+    encode them again for the check, and fail on bytes that are no UTF-8 at all.)"""
+    if type(data) is not bytes or zlib.crc32(data) != crc:
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
 class MarkupStore:
     """Rendered Markdown by cache key, shared by all worker processes through SQLite."""
 
@@ -616,10 +628,12 @@ class MarkupStore:
 
     def info(self, key: str) -> markup.Markup | None:
         """Everything but the HTML (cheap), or None when not cached (or damaged: made again)."""
-        row = self._connection().execute("SELECT info, info_crc FROM markup WHERE key=?", (key,)).fetchone()
-        if row is None or type(row[0]) is not str or zlib.crc32(row[0].encode()) != row[1]:
+        row = self._connection().execute("SELECT CAST(info AS BLOB), info_crc FROM markup WHERE key=?",
+                                         (key,)).fetchone()
+        text = None if row is None else _checked_text(*row)
+        if text is None:
             return None
-        data = json.loads(row[0])
+        data = json.loads(text)
         headings = tuple(markup.Heading(*h) for h in data["headings"])
         return markup.Markup("", headings, data["summary"], tuple(data["links"]), data["words"])
 
@@ -630,7 +644,8 @@ class MarkupStore:
         keys = list(dict.fromkeys(keys))
         for start in range(0, len(keys), 500):  # SQLite's limit of parameters is 999 in old versions
             part = keys[start: start + 500]
-            query = f"SELECT key, html, html_crc FROM markup WHERE key IN ({','.join('?' * len(part))})"
+            query = (f"SELECT key, CAST(html AS BLOB), html_crc FROM markup "
+                     f"WHERE key IN ({','.join('?' * len(part))})")
             self._ahead.update((row[0], row[1:]) for row in self._connection().execute(query, part))
 
     def html(self, key: str) -> str:
@@ -642,9 +657,11 @@ class MarkupStore:
         """
         row = self._ahead.pop(key, None)
         if row is None:
-            row = self._connection().execute("SELECT html, html_crc FROM markup WHERE key=?", (key,)).fetchone()
-        if row is not None and type(row[0]) is str and zlib.crc32(row[0].encode()) == row[1]:
-            return row[0]
+            row = self._connection().execute("SELECT CAST(html AS BLOB), html_crc FROM markup WHERE key=?",
+                                             (key,)).fetchone()
+        text = None if row is None else _checked_text(*row)
+        if text is not None:
+            return text
         raise CacheDamaged(f"the Markdown cache's entry {key} is {'damaged' if row else 'missing'}")
 
     def put(self, key: str, result: markup.Markup) -> None:
@@ -696,10 +713,9 @@ class MarkupStore:
         """Remove every entry whose checksums do not match (a build that found one starts again:
         ~0.3 s at 10,000 articles, where a damaged entry was found, not in every build)."""
         conn = self._connection()
-        damaged = [(key,) for key, html, info, html_crc, info_crc in
-                   conn.execute("SELECT key, html, info, html_crc, info_crc FROM markup")
-                   if type(html) is not str or type(info) is not str
-                   or zlib.crc32(html.encode()) != html_crc or zlib.crc32(info.encode()) != info_crc]
+        damaged = [(key,) for key, html, info, html_crc, info_crc in conn.execute(
+                   "SELECT key, CAST(html AS BLOB), CAST(info AS BLOB), html_crc, info_crc FROM markup")
+                   if _checked_text(html, html_crc) is None or _checked_text(info, info_crc) is None]
         if damaged:
             conn.executemany("DELETE FROM markup WHERE key=?", damaged)
         return len(damaged)

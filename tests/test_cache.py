@@ -528,3 +528,22 @@ def test_chunked_state_survives_random_saves(tmp_path, seed):
         files = {p.name for p in cache_dir.glob("state-*.sources-*.pickle")}
         assert files == set(state.chunks.values()), step  # no stale chunk file left, none missing
         previous = state if rng.random() < 0.5 else loaded  # serve keeps its own; a build loads it
+
+
+@pytest.mark.parametrize("column", ["html", "info"])
+def test_stored_bytes_that_are_no_utf8_count_as_damaged(store, column):
+    """Even with a matching checksum: as TEXT, SQLite failed to decode them (an error, not a miss)."""
+    import sqlite3
+    import zlib
+    key = markup.cache_key(BODY, False)
+    store.render(key, BODY, False)
+    store.close()
+    with sqlite3.connect(store.path) as db:
+        db.execute(f"UPDATE markup SET {column} = CAST(X'C328' AS TEXT), {column}_crc = ? WHERE key=?",
+                   (zlib.crc32(b"\xc3\x28"), key))
+    if column == "html":
+        with pytest.raises(cache.CacheDamaged, match=f"entry {key} is damaged"):
+            store.html(key)
+    else:
+        assert store.info(key) is None
+    assert store.drop_damaged() == 1
