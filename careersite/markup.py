@@ -19,7 +19,6 @@ from urllib.parse import urlsplit
 
 import markdown
 from markdown import util as md_util
-from markdown.extensions.fenced_code import FencedCodeExtension
 from markdown.extensions.sane_lists import SaneListExtension
 from markdown.extensions.tables import TableExtension
 from markdown.extensions.toc import TocExtension, TocTreeprocessor, nest_toc_tokens, unique
@@ -30,9 +29,6 @@ from .urls import slugify
 
 #: Bump when the HTML produced for the same Markdown changes, to invalidate caches.
 VERSION = "1"
-#: Extension classes, not names: a name is looked up among the installed packages' entry
-#: points, which costs ~25 ms per process (most of a one-article rebuild's Markdown time).
-EXTENSIONS = (TableExtension, FencedCodeExtension, SaneListExtension)
 SAFE_SCHEMES = frozenset({"http", "https", "mailto", "tel"})
 #: Prefix of a link to another article's source file, resolved at render time.
 SOURCE_LINK = "careersite-source:"
@@ -215,9 +211,15 @@ def is_source_link(value: str) -> bool:
 
 
 def _new_instance(raw_html: bool, fast: bool = True) -> markdown.Markdown:
+    # imported here, with the first instance: fenced_code imports codehilite and with it
+    # Pygments, ~40 ms that a build converting no Markdown (a template edit) saves
+    from markdown.extensions.fenced_code import FencedCodeExtension
+
     md = markdown.Markdown(
-        extensions=[*(ext() for ext in EXTENSIONS), TocExtension(slugify=lambda text, sep: slugify(text) or "abschnitt",
-                                              toc_depth="2-3")],
+        # extension classes, not names: a name is looked up among the installed packages'
+        # entry points, which costs ~25 ms per process
+        extensions=[TableExtension(), FencedCodeExtension(), SaneListExtension(),
+                    TocExtension(slugify=lambda text, sep: slugify(text) or "abschnitt", toc_depth="2-3")],
         output_format="html",
     )
     if not raw_html:

@@ -196,3 +196,15 @@ def test_fast_inline_processor_knows_every_installed_pattern():
 def test_link_targets_urlsplit_rejects_do_not_crash(target):
     html = convert(f"[x]({target})").html  # urlsplit() raised "Invalid IPv6 URL" here
     assert ">x</a>" in html
+
+
+def test_a_build_that_converts_no_markdown_does_not_import_pygments():
+    """fenced_code (and with it codehilite and Pygments, ~40 ms) is imported with the first
+    Markdown instance, not with the package: a template edit converts no Markdown."""
+    import subprocess
+    import sys
+    probe = ("import sys, careersite.pipeline, careersite.render; "
+             "print(sorted(m for m in sys.modules if m.startswith(('pygments', 'markdown.extensions.fenced'))))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.strip() == "[]"
+    assert "<pre><code>" in convert("```\nx = 1\n```\n").html
