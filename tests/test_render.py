@@ -373,6 +373,36 @@ def test_the_quicker_calls_and_lookups_behave_as_jinja_s(make_site):
               "{{ card[1] }} {{ card[-1] }} {{ keyed['x'] }} {{ keyed[0] }} {{ (1, 2)[1] }} {{ card['count'] }} "
               "{% for n in [5, 6] %}{{ plain(n) }}{{ with_context(n) }}{% endfor %}")
     assert env.from_string(source).render(values) == stock.from_string(source).render(values)
+    # printed values are escaped to plain text (not Markup): the same output in macros,
+    # {% set %} and filter blocks, which Jinja makes Markup as a whole
+    values["data"] = {"b": [1.5, None, True, 10**20], "a": "</script><!-- & 'x' \"ä€\u2028", "c": {"z": {}}}
+    values["safe"] = jinja2.utils.markupsafe.Markup("<b>fett</b>")
+    source = ("{{ data|tojson }}|{{ data|tojson(2) }}|{{ 'x'|tojson }}|{{ '<a href=\"&\">' }}{{ safe }}{{ 5 }}"
+              "{{ none }}{% macro m(v) %}<{{ v }}>{% endmacro %}{{ m('&') }}{{ m('<')|length }}"
+              "{% set block %}{{ '<i>' }}{{ safe }}{% endset %}{{ block }}{{ block|length }}"
+              "{% filter upper %}{{ '<u>' }}{{ safe }}{% endfilter %}"
+              "{% macro w() %}[{{ caller() }}]{% endmacro %}{% call w() %}{{ '&amp;' }}{% endcall %}")
+    assert env.from_string(source).render(values) == stock.from_string(source).render(values)
+    # the environment's globals (one plain dict per template here, a ChainMap in Jinja)
+    source = "{{ range(3)|list }} {{ dict(a=1) }} {% set ns = namespace(n=2) %}{{ ns.n }} {{ lipsum is defined }}"
+    assert env.from_string(source).render() == stock.from_string(source).render()
+    assert env.from_string("{{ x }}{{ range is defined }}", globals={"x": 1}).render() == "1True"
+    # the link filter is the page's link function
+    linked = "{{ 'a/'|link }} {% for u in ['b/', ''] %}{{ u|link }} {% endfor %}{% include 'inc' %}"
+    loader = jinja2.DictLoader({"page": linked, "inc": "{{ 'c/'|link }}"})
+    env.loader = loader
+    assert env.get_template("page").render(link=lambda t: "../" + t or "./") == "../a/ ../b/ ../ ../c/"
+    # without a link in sight (a macro imported without context), the error link() gives
+    loader.mapping.update({"m": "{% macro a(u) %}{{ u|link }}{% endmacro %}",
+                           "n": "{% macro a(u) %}{{ link(u) }}{% endmacro %}"})
+    for name in ("m", "n"):
+        with pytest.raises(jinja2.UndefinedError, match="'link' is undefined"):
+            env.from_string(f'{{% import "{name}" as m %}}{{{{ m.a("x/") }}}}').render(link=lambda t: t)
+    # percent is cached by value: equal values print alike whatever came first
+    from decimal import Decimal
+    shown = env.from_string("{{ a|percent }} {{ b|percent }} {{ c|percent }} {{ d|percent }}")
+    assert shown.render(a=Decimal("-0"), b=Decimal(0), c=Decimal("5.0"), d=Decimal(-5)) == \
+        "\u00b10\u00a0% \u00b10\u00a0% +5\u00a0% \u22125\u00a0%"
     for broken in ("{{ stops(1) }}", "{{ card.missing }}", "{{ row.missing }}", "{{ row.items }}x",
                    "{{ card['missing'] }}", "{{ card[5] }}", "{{ (1, 2)['x'] }}"):
         results = []
