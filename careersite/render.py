@@ -594,17 +594,27 @@ class Renderer:
         candidates = self._memo.get(("nearest", group, region, state))
         if candidates is None:  # the same for each article of the group in this region and state
             near = self._memo.get(("near", group))
-            if near is None:  # the profession's cities A–Z, each with its region's and state's slug
-                near = self._memo[("near", group)] = [
-                    (i, _slug(site.articles[i].region or ""), _slug(site.articles[i].state or ""))
-                    for i in sorted(peers, key=self._city_key)]
-            # same region and state, same region, same state, then the rest; A–Z each
-            tiers: list[list[int]] = [[], [], [], []]
-            for i, other_region, other_state in near:
-                same_region = region is not None and other_region == region
-                same_state = state is not None and other_state == state
-                tiers[2 * (not same_region) + (not same_state)].append(i)
-            # at most COMPARE_LIMIT are taken (the article's own city among them, or not)
+            if near is None:  # the profession's cities A–Z, each with its region's and state's slug,
+                # and those of each region and of each state (A–Z too)
+                entries = [(i, _slug(site.articles[i].region or ""), _slug(site.articles[i].state or ""))
+                           for i in sorted(peers, key=self._city_key)]
+                by_region: dict[str, list[tuple[int, str, str]]] = {}
+                by_state: dict[str, list[tuple[int, str, str]]] = {}
+                for entry in entries:
+                    by_region.setdefault(entry[1], []).append(entry)
+                    by_state.setdefault(entry[2], []).append(entry)
+                near = self._memo[("near", group)] = (entries, by_region, by_state)
+            entries, by_region, by_state = near
+            in_region = by_region.get(region, ()) if region is not None else ()
+            in_state = by_state.get(state, ()) if state is not None else ()
+            # same region and state, same region, same state, then the rest; A–Z each. Taken
+            # lazily: at most COMPARE_LIMIT (the article's own city among them, or not), so the
+            # rest is seldom looked through (a page's region and state are nearly its own key:
+            # this runs for almost every page)
+            tiers = ((i for i, _, s in in_region if s == state),
+                     (i for i, _, s in in_region if s != state),
+                     (i for i, r, _ in in_state if r != region),
+                     (i for i, r, s in entries if r != region and s != state))
             candidates = self._memo[("nearest", group, region, state)] = list(
                 itertools.islice(itertools.chain(*tiers), COMPARE_LIMIT))
         # its own city, then the nearest others
