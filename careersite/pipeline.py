@@ -687,7 +687,7 @@ def write_site(site: Site, theme: Theme, env: jinja2.Environment, pages: list[Pa
         rendered: dict[str, tuple[str, int, Any]] = {}
         problems: list[Problem] = []
         done = 0
-        for chunk in _parallel(_render_chunk, _chunks(_balanced(todo), 32), options.jobs, len(todo)):
+        for chunk in _parallel(_render_chunk, _chunks(_balanced(todo), _RENDER_CHUNK), options.jobs, len(todo)):
             for relpath, outcome in chunk:
                 if isinstance(outcome, Problem):
                     problems.append(outcome)
@@ -813,6 +813,11 @@ def _balanced(pages: list[Page]) -> list[Page]:
 
 
 _PARALLEL_FROM = 200  # items; fewer are done in this process
+#: Pages per task sent to a render worker: each task costs the parent a round trip (pickling
+#: it, reading and unpickling its results); at 64, a template edit at 10,000 articles took a
+#: median 4.14 s against 4.21 s at 32 (five runs each, alternated), and the last task to
+#: finish keeps one core waiting ~20 ms on average.
+_RENDER_CHUNK = 64
 
 
 def _worker_gc() -> None:
