@@ -837,25 +837,21 @@ def _parallel(fn: Callable, chunks: list, jobs: int, total: int) -> Iterable:
     Small workloads run in this process: starting workers costs more than it saves.
     """
     jobs = jobs or os.cpu_count() or 1
-    if jobs <= 1 or total < _PARALLEL_FROM or len(chunks) < 2:
+    if jobs <= 1 or total < _PARALLEL_FROM or len(chunks) < 2 or not hasattr(os, "fork"):  # (Windows: no fork)
         yield from map(fn, chunks)
         return
-    import multiprocessing  # here: a build that renders a few pages never needs it (~5 ms to import)
-    if "fork" not in multiprocessing.get_all_start_methods():
-        yield from map(fn, chunks)
-        return
+    # here: a build that renders a few pages never needs it (multiprocessing: ~5 ms to import)
+    from .workers import forked_map
     store = _worker.get("store")
     if store is not None:
         store.prepare()  # workers find the database made (two workers creating it raced)
         store.close()  # never fork with an open SQLite connection (see MarkupStore._connection)
-    context = multiprocessing.get_context("fork")
     # Workers collect cycles (Python-Markdown makes a few per article), but must not scan what
     # they inherit: a full collection walks every object of the parent (the model, the state:
     # millions) and, by touching each, copies every memory page of it (copy-on-write). Frozen
     # objects are skipped.
     gc.freeze()
     try:
-        with context.Pool(min(jobs, len(chunks)), initializer=_worker_gc) as pool:
-            yield from pool.imap_unordered(fn, chunks)
+        yield from forked_map(fn, chunks, min(jobs, len(chunks)), initializer=_worker_gc)
     finally:
         gc.unfreeze()

@@ -379,24 +379,22 @@ def test_forked_child_never_closes_the_parents_sqlite_connection(tmp_path):
 
 
 def test_workers_are_forked_only_with_the_store_closed(tmp_path, monkeypatch):
-    import multiprocessing
-
     from careersite import cache, markup, pipeline
     store = cache.MarkupStore(tmp_path / "m.sqlite3")
     store.put("k", markup.convert("Hallo"))
     store.flush()
     assert store._conn is not None
     seen = []
-    real = multiprocessing.get_context
+    real = os.fork
 
-    def spy(method):
-        seen.append(store._conn)  # the store's connection at the moment the pool is made
-        return real(method)
+    def spy():
+        seen.append(store._conn)  # the store's connection at the moment a worker is forked
+        return real()
 
-    monkeypatch.setattr(multiprocessing, "get_context", spy)
+    monkeypatch.setattr(os, "fork", spy)
     monkeypatch.setitem(pipeline._worker, "store", store)
-    list(pipeline._parallel(len, [[1]] * 4, 2, 400))
-    assert seen == [None]
+    assert sorted(pipeline._parallel(len, [[1]] * 4, 2, 400)) == [1, 1, 1, 1]
+    assert seen == [None, None]
 
 
 def test_warm_rebuild_updates_the_model_when_terms_and_names_stay(make_site, tmp_path, monkeypatch):
