@@ -66,6 +66,7 @@ from .write import (
     check_output_dir,
     commit_changes,
     commit_full,
+    finish_removals,
     remove_stale_staging,
     scan_output,
     stage_file,
@@ -198,6 +199,7 @@ def build(config: Config, options: BuildOptions | None = None, state: State | No
             for child in (finder, scan):
                 if child is not None:
                     child.close()
+            finish_removals()
     clock(None)
     report.articles, report.pages, report.state = len(site.articles), len(outputs), new_state
     return report

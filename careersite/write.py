@@ -20,6 +20,7 @@ import pickle
 import shutil
 import stat
 import sys
+import threading
 from pathlib import Path
 from typing import NamedTuple
 
@@ -65,6 +66,7 @@ def check_output_dir(config: Config, project_root: Path | None = None) -> list[P
 def staging_dir(output: Path) -> Path:
     """A fresh staging folder beside ``output`` (same file system, so renames are atomic)."""
     output.parent.mkdir(parents=True, exist_ok=True)
+    finish_removals()  # a previous staging folder of this process (the same name) may be going
     path = output.parent / f".{output.name}.careersite-tmp-{os.getpid()}"
     if path.exists():
         shutil.rmtree(path)
@@ -194,6 +196,7 @@ def commit_changes(staging: Path, output: Path, changed: dict[str, tuple[str, in
     """
     root = output.resolve()
     folders: dict[str, str] = {"": str(root)}  # checked folders of output (relpath -> real path)
+    listed: dict[str, dict[str, os.DirEntry]] = {}  # the entries of folders, as _folder lists them
     packs: dict[str, int] = {}  # pack name -> open file descriptor
     # Writing in place on a nearly full disk could fail half way through a file: replace the
     # files then (a failed write leaves the old file whole), as the staging folder holds them.
@@ -204,7 +207,7 @@ def commit_changes(staging: Path, output: Path, changed: dict[str, tuple[str, in
         if problem:
             raise ValueError(f"unsafe output path {relpath!r}: {problem}")
         folder, _, name = relpath.rpartition("/")
-        jobs.append((relpath, os.path.join(_folder(root, folder, folders), name), pack, offset, size))
+        jobs.append((relpath, os.path.join(_folder(root, folder, folders, listed), name), pack, offset, size))
 
     try:
         for pack in {job[2] for job in jobs}:
@@ -226,8 +229,28 @@ def commit_changes(staging: Path, output: Path, changed: dict[str, tuple[str, in
             except OSError:
                 break
             folder = folder.parent
-    shutil.rmtree(staging, ignore_errors=True)
+    remove_later(staging)
     return written
+
+
+_removing: list[threading.Thread] = []
+
+
+def remove_later(folder: Path) -> None:
+    """Remove ``folder`` in a thread, while the build goes on (saving its state): the kernel
+    frees the packs' blocks meanwhile (~200 MB in a template edit at 10,000 articles: ~40 ms
+    of the main thread before). :func:`finish_removals` waits for it: a build calls it before
+    it returns, and :func:`staging_dir` before it makes the next one (the same name)."""
+    thread = threading.Thread(target=shutil.rmtree, args=(folder,), kwargs={"ignore_errors": True},
+                              name="careersite-remove", daemon=True)
+    thread.start()
+    _removing.append(thread)
+
+
+def finish_removals() -> None:
+    """Wait for the folders :func:`remove_later` removes."""
+    while _removing:
+        _removing.pop().join()
 
 
 #: From this many changed files on, two processes write them (10,000 pages: 0.36 s -> 0.29 s in
@@ -409,11 +432,16 @@ def _new_file_mode() -> int:
     return 0o666 & ~mask
 
 
-def _folder(root: Path, relpath: str, known: dict[str, str]) -> str:
+def _folder(root: Path, relpath: str, known: dict[str, str], listed: dict[str, dict[str, os.DirEntry]]
+            ) -> str:
     """The folder ``relpath`` of the output folder ``root``, made if missing, never outside it.
 
-    One lstat per folder, parents first (instead of resolving every file's whole path); a
-    symbolic link is followed only if it stays inside ``root``.
+    Parents first, each checked once (instead of resolving every file's whole path); a
+    symbolic link is followed only if it stays inside ``root``. A folder's entries are listed
+    once (``listed``, by path) and each subfolder is checked by its entry (the type the
+    directory listing gives, without a system call of its own where the file system gives
+    it): a template edit at 10,000 articles checks ~10,000 folders in 100 listings instead
+    of ~10,000 lstat() calls (~68 -> ~45 ms, measured alternately).
     """
     if relpath in known:
         return known[relpath]
@@ -423,16 +451,19 @@ def _folder(root: Path, relpath: str, known: dict[str, str]) -> str:
         known[relpath] = str(path)
         return known[relpath]
     parent, _, name = relpath.rpartition("/")
-    path = os.path.join(_folder(root, parent, known), name)
-    try:
-        mode = os.lstat(path).st_mode
-    except FileNotFoundError:
-        os.mkdir(path)
-    else:
-        if stat.S_ISLNK(mode):
-            path = str(safe_join(root, relpath))
-        elif not stat.S_ISDIR(mode):
-            raise NotADirectoryError(f"{path} is in the way of a folder of the site")
+    above = _folder(root, parent, known, listed)
+    entries = listed.get(above)
+    if entries is None:
+        with os.scandir(above) as found:
+            entries = listed[above] = {entry.name: entry for entry in found}
+    path = os.path.join(above, name)
+    entry = entries.get(name)
+    if entry is None:
+        os.mkdir(path)  # (FileExistsError if something appeared meanwhile: as before, an error)
+    elif entry.is_symlink():
+        path = str(safe_join(root, relpath))
+    elif not entry.is_dir(follow_symlinks=False):
+        raise NotADirectoryError(f"{path} is in the way of a folder of the site")
     known[relpath] = path
     return path
 

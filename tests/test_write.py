@@ -17,6 +17,7 @@ from careersite.write import (
     check_output_dir,
     commit_changes,
     commit_full,
+    finish_removals,
     remove_stale_staging,
     scan_output,
     stage_file,
@@ -297,6 +298,16 @@ def test_commit_changes_follows_links_only_inside_output(tmp_path):
     staging = staging_dir(output)
     with pytest.raises(NotADirectoryError):
         commit_changes(staging, output, packed(staging, {"file/d.html": b"x"}), [])
+    # a link one folder down (folders are checked by their entry in their parent's listing),
+    # reached directly and through a link inside, and one that leads nowhere
+    (output / "real/sub").symlink_to(outside)
+    (output / "real/gone").symlink_to(tmp_path / "missing")
+    for relpath in ("real/sub/e.html", "inside/sub/e.html", "real/gone/e.html"):
+        staging = staging_dir(output)
+        with pytest.raises(ValueError):
+            commit_changes(staging, output, packed(staging, {"real/ok.html": b"ok", relpath: b"x"}), [])
+        assert list(outside.iterdir()) == [] and not (tmp_path / "missing").exists()
+        assert not (output / "real/ok.html").exists()  # every folder is checked before any file is written
 
 
 def test_scan_output_skips_the_marker(tmp_path):
@@ -523,3 +534,30 @@ def test_a_file_whose_permissions_cannot_be_set_is_replaced_not_lost(tmp_path, m
     staging = staging_dir(output)
     commit_changes(staging, output, packed(staging, {"a.html": b"new"}), [])
     assert (output / "a.html").read_bytes() == b"new"
+
+
+def test_the_staging_folder_goes_after_a_commit_in_the_background(tmp_path, monkeypatch):
+    """commit_changes removes its staging folder in a thread; finish_removals waits for it, and
+    a new staging folder (the same name in the same process) is made only once it is gone."""
+    import shutil
+    import threading
+    output = tmp_path / "output"
+    output.mkdir()
+    release = threading.Event()
+    real = shutil.rmtree
+
+    def slow(path, *args, **kwargs):
+        release.wait(10)
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(shutil, "rmtree", slow)
+    staging = staging_dir(output)
+    commit_changes(staging, output, packed(staging, {"a/x.html": b"neu"}), [])
+    assert (output / "a/x.html").read_bytes() == b"neu"
+    assert staging.exists()  # (still being removed)
+    threading.Timer(0.2, release.set).start()
+    again = staging_dir(output)  # waits for the removal, then makes the folder anew
+    assert again == staging and again.is_dir() and list(again.iterdir()) == []
+    commit_changes(again, output, packed(again, {"a/x.html": b"neuer"}), [])
+    finish_removals()
+    assert not again.exists() and (output / "a/x.html").read_bytes() == b"neuer"
