@@ -148,3 +148,23 @@ def test_build_py_as_a_process(make_site):
     run = subprocess.run([sys.executable, str(REPO / "build.py"), "build", "--bogus"], cwd=site.root,
                          capture_output=True, text=True, env=env)
     assert run.returncode == 2 and "unrecognized arguments: --bogus" in run.stderr
+
+
+@pytest.mark.skipif(os.name != "posix", reason="symbolic links")
+def test_build_py_without_the_dependencies_uses_the_venv_or_says_how_to_set_up(tmp_path):
+    """``python3 build.py`` with a Python that lacks Jinja2, Babel…: it runs with the project's
+    .venv when there is one, else it names the missing package and the set-up command."""
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "build.py").write_bytes((REPO / "build.py").read_bytes())
+    (project / "careersite").symlink_to(REPO / "careersite")
+    bare = [sys._base_executable, "-S", "build.py", "--version"]  # -S: no site-packages at all
+    result = subprocess.run(bare, cwd=project, capture_output=True, text=True)
+    assert result.returncode == 1 and result.stdout == ""
+    assert "careersite needs the package" in result.stderr and "bash scripts/build-site.sh" in result.stderr
+    if sys.prefix == sys.base_prefix:
+        pytest.skip("the tests do not run in a virtual environment")
+    (project / ".venv").symlink_to(sys.prefix)
+    result = subprocess.run(bare, cwd=project, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert __version__ in result.stdout
