@@ -421,22 +421,27 @@ def _open_and_write(path: str, barrier, worker: int) -> None:
     store.close()
 
 
+def _at_once(target, path: Path, count: int) -> list[int | None]:
+    """Run ``target(path, barrier, n)`` in ``count`` forked processes; their exit codes."""
+    import multiprocessing
+    context = multiprocessing.get_context("fork")
+    barrier = context.Barrier(count)
+    workers = [context.Process(target=target, args=(str(path), barrier, n)) for n in range(count)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(60)
+    return [w.exitcode for w in workers]
+
+
 def test_processes_opening_a_fresh_store_at_once_never_damage_it(tmp_path):
     """A fresh database opened by several workers at once: one of them got 'database is
     locked' setting up WAL mode, took that for damage and deleted the files the others had
     open ('database disk image is malformed' in 1 of ~10 cold builds). Locked is not damaged."""
-    import multiprocessing
     import sqlite3
-    context = multiprocessing.get_context("fork")
     for attempt in range(8):
         path = tmp_path / f"markup-{attempt}.sqlite3"
-        barrier = context.Barrier(4)
-        workers = [context.Process(target=_open_and_write, args=(str(path), barrier, w)) for w in range(4)]
-        for w in workers:
-            w.start()
-        for w in workers:
-            w.join(60)
-        assert [w.exitcode for w in workers] == [0, 0, 0, 0], attempt
+        assert _at_once(_open_and_write, path, 4) == [0, 0, 0, 0], attempt
         conn = sqlite3.connect(path)
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert conn.execute("SELECT COUNT(*) FROM markup").fetchone()[0] == 80, attempt
@@ -468,17 +473,9 @@ def test_setting_up_a_fresh_store_never_drops_what_another_process_wrote(tmp_pat
     """The schema is checked and made in one write transaction: a process that found no schema
     and then dropped the table would delete the rows another process had written meanwhile
     (20 of 60 rows left in this test before the fix; 1 in ~200 fresh stores without the pause)."""
-    import multiprocessing
     import sqlite3
-    context = multiprocessing.get_context("fork")
     path = tmp_path / "markup.sqlite3"
-    barrier = context.Barrier(3)
-    workers = [context.Process(target=_open_slowly_and_write, args=(str(path), barrier, w)) for w in range(3)]
-    for w in workers:
-        w.start()
-    for w in workers:
-        w.join(60)
-    assert [w.exitcode for w in workers] == [0, 0, 0]
+    assert _at_once(_open_slowly_and_write, path, 3) == [0, 0, 0]
     conn = sqlite3.connect(path)
     assert conn.execute("SELECT COUNT(*) FROM markup").fetchone()[0] == 60
     conn.close()
