@@ -1,0 +1,200 @@
+"""Jinja2's code generator, changed in one respect: a template's root and block functions
+collect their output in a list and return it, instead of yielding it piece by piece.
+
+Jinja compiles each template into generator functions: ``root`` and one per block, which
+yield every piece of text and every ``{{ value }}``; a page is ``"".join`` over them. An
+article page yields ~460 pieces, and each travels up through every generator it is nested in
+(the included table's root, the block, the base template's root, the page template's root),
+each a frame resumed per piece; an ``{% include %}`` even re-yields each piece of the
+included template in a Python loop. Collected in lists, a nested template's output is added
+in one ``list.extend`` call, and each run of pieces between two tags in one call as well.
+The text is the same; an article page renders in 13–18% less time in one process (alternated
+in-process runs), and a template edit at 10,000 articles built in one process (``-j 1``) took
+a median 8.1 s of CPU against 9.1 s.
+
+Everything that calls these functions takes any iterable (``Template.render`` joins it,
+``generate`` and ``TemplateModule`` iterate it, ``super()`` and ``self.block()`` join it), so
+the two kinds mix: a template compiled by the stock generator can extend or include one
+compiled by this one, and the other way round.
+
+The change rests on Jinja's code generator: a template whose generated code does not come
+out as expected (no root or block function may still ``yield``, say after a Jinja upgrade
+changes how it writes them) is compiled by the stock generator instead; the tests compare
+both generators' output over every tag. Async environments are left alone.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+import jinja2
+import jinja2.compiler
+from jinja2 import nodes
+from jinja2.compiler import CodeGenerator, Frame
+
+#: Part of the bytecode cache's checksum: a compiled template from another generator is not reused.
+VERSION = "list-1"
+
+# What Jinja writes to run the parent template at the end of a child's root function.
+_RUN_PARENT = "yield from parent_template.root_render_func(context)"
+
+
+class Pieces(list):
+    """What a root or block function returns: a list that can also be closed like a generator.
+
+    Jinja's own compiled code closes what it iterates (``gen.close()`` after an include's or a
+    buffered block's output): so a template compiled by Jinja's generator can include or
+    extend one of these.
+    """
+
+    __slots__ = ()
+
+    def close(self) -> None:
+        pass
+
+
+def _outermost(frame: Frame) -> bool:
+    """The frame of a root or block function itself (not a loop, macro or ``{% set %}`` in it)."""
+    return frame.parent is None and (frame.rootlevel or frame.block_frame)
+
+
+class ListCodeGenerator(CodeGenerator):
+    """See the module docstring."""
+
+    _has_extends = False
+
+    def visit_Template(self, node: nodes.Template, frame: Frame | None = None) -> None:
+        self._has_extends = node.find(nodes.Extends) is not None
+        if not self.environment.is_async:
+            self.writeline(f"from {__name__} import Pieces as _Pieces")
+        super().visit_Template(node, frame)
+
+    def write_commons(self) -> None:
+        if self.environment.is_async:
+            return super().write_commons()
+        # Jinja's preamble without its ``if 0: yield None``: these are plain functions
+        self.writeline("resolve = context.resolve_or_missing")
+        self.writeline("undefined = environment.undefined")
+        self.writeline("concat = environment.concat")
+        self.writeline("cond_expr_undefined = Undefined")
+
+    def enter_frame(self, frame: Frame) -> None:
+        if not self.environment.is_async and _outermost(frame) and frame.buffer is None:
+            # the list every output of the function now goes to
+            frame.buffer = self.temporary_identifier()
+            self.writeline(f"{frame.buffer} = _Pieces()")
+        super().enter_frame(frame)
+
+    def leave_frame(self, frame: Frame, with_python_scope: bool = False) -> None:
+        super().leave_frame(frame, with_python_scope)
+        if self.environment.is_async or not (_outermost(frame) and with_python_scope):
+            return
+        if frame.rootlevel and self._has_extends:
+            # the parent template's output follows the child's own (which is only what came
+            # before {% extends %}); Jinja's ``yield from`` for it is dropped in writeline
+            self.writeline("if parent_template is not None:")
+            self.indent()
+            self.writeline(f"{frame.buffer}.extend(parent_template.root_render_func(context))")
+            self.outdent()
+        self.writeline(f"return {frame.buffer}")
+
+    def writeline(self, x: str, node: nodes.Node | None = None, extra: int = 0) -> None:
+        if x == _RUN_PARENT and not self.environment.is_async:
+            x = "pass"  # done in leave_frame, before the function returns
+        super().writeline(x, node, extra)
+
+    def visit_Block(self, node: nodes.Block, frame: Frame) -> None:
+        if self.environment.is_async or frame.buffer is None:
+            return super().visit_Block(node, frame)
+        # Jinja's own steps (CodeGenerator.visit_Block), the block's output added with one extend
+        level = 0
+        if frame.toplevel:
+            if self.has_known_extends:
+                return  # a child template's block runs from its parent's
+            if self.extends_so_far > 0:
+                self.writeline("if parent_template is None:")
+                self.indent()
+                level += 1
+        context = self.derive_context(frame) if node.scoped else self.get_context_ref()
+        if node.required:
+            self.writeline(f"if len(context.blocks[{node.name!r}]) <= 1:", node)
+            self.indent()
+            self.writeline(f'raise TemplateRuntimeError("Required block {node.name!r} not found")', node)
+            self.outdent()
+        self.writeline(f"{frame.buffer}.extend(context.blocks[{node.name!r}][0]({context}))", node)
+        self.outdent(level)
+
+    def visit_Include(self, node: nodes.Include, frame: Frame) -> None:
+        if self.environment.is_async or frame.buffer is None:
+            return super().visit_Include(node, frame)
+        # Jinja's own steps (CodeGenerator.visit_Include), each result added with one extend
+        if node.ignore_missing:
+            self.writeline("try:")
+            self.indent()
+        func_name = "get_or_select_template"
+        if isinstance(node.template, nodes.Const):
+            if isinstance(node.template.value, str):
+                func_name = "get_template"
+            elif isinstance(node.template.value, (tuple, list)):
+                func_name = "select_template"
+        elif isinstance(node.template, (nodes.Tuple, nodes.List)):
+            func_name = "select_template"
+        self.writeline(f"template = environment.{func_name}(", node)
+        self.visit(node.template, frame)
+        self.write(f", {self.name!r})")
+        if node.ignore_missing:
+            self.outdent()
+            self.writeline("except TemplateNotFound:")
+            self.indent()
+            self.writeline("pass")
+            self.outdent()
+            self.writeline("else:")
+            self.indent()
+        if node.with_context:
+            self.writeline(f"{frame.buffer}.extend(template.root_render_func(template.new_context("
+                           f"context.get_all(), True, {self.dump_local_context(frame)})))")
+        else:
+            self.writeline(f"{frame.buffer}.extend(template._get_default_module()._body_stream)")
+        if node.ignore_missing:
+            self.outdent()
+
+
+def returns_lists(source: str) -> bool:
+    """Whether the generated ``source`` is what ListCodeGenerator means to write: every root
+    and block function returns its list (in its own body, not in a branch) and yields nothing
+    itself (a function nested in it, such as a loop's filter, may)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return False
+    functions = [f for f in tree.body if isinstance(f, ast.FunctionDef)
+                 and (f.name == "root" or f.name.startswith("block_"))]
+    if not any(f.name == "root" for f in functions):
+        return False
+    for function in functions:
+        if not any(isinstance(statement, ast.Return) for statement in function.body):
+            return False
+        pending: list[ast.AST] = list(function.body)
+        while pending:
+            item = pending.pop()
+            if isinstance(item, (ast.Yield, ast.YieldFrom, ast.Await)):
+                return False
+            if not isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+                pending.extend(ast.iter_child_nodes(item))
+    return True
+
+
+def generate(environment: jinja2.Environment, source: nodes.Template, name: str | None,
+             filename: str | None, defer_init: bool = False) -> Any:
+    """The Python source of a parsed template: ListCodeGenerator's, or where that is not as
+    expected (see :func:`returns_lists`), the stock generator's."""
+    if not environment.is_async:
+        generator = ListCodeGenerator(environment, name, filename, defer_init=defer_init,
+                                      optimized=environment.optimized)
+        generator.visit(source)
+        code = generator.stream.getvalue()
+        if returns_lists(code):
+            return code
+    return jinja2.compiler.generate(source, environment, name, filename, defer_init=defer_init,
+                                    optimized=environment.optimized)
