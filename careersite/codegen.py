@@ -33,9 +33,6 @@ import jinja2.compiler
 from jinja2 import nodes
 from jinja2.compiler import CodeGenerator, Frame
 
-#: Part of the bytecode cache's checksum: a compiled template from another generator is not reused.
-VERSION = "list-1"
-
 # What Jinja writes to run the parent template at the end of a child's root function.
 _RUN_PARENT = "yield from parent_template.root_render_func(context)"
 

@@ -945,9 +945,10 @@ class _BytecodeCache(jinja2.FileSystemBytecodeCache):
     """
 
     def get_source_checksum(self, source: str) -> str:
-        # Jinja's checksum covers the template's source only, not the Jinja or the code generator
-        # that compiled it: code compiled by another would be loaded after an upgrade
-        return super().get_source_checksum(f"{jinja2.__version__}|{codegen.VERSION}|{source}")
+        # Jinja's checksum covers the template's source only, not the Jinja or the code (ours:
+        # codegen.py, _Template) that compiled it: code compiled by another would be loaded
+        from .cache import code_version  # (careersite's own source files, hashed once)
+        return super().get_source_checksum(f"{jinja2.__version__}|{code_version()}|{source}")
 
     def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         try:

@@ -412,3 +412,20 @@ def test_the_quicker_calls_and_lookups_behave_as_jinja_s(make_site):
             except jinja2.UndefinedError as exc:
                 results.append(type(exc))
         assert results[0] == results[1], broken
+
+
+def test_compiled_templates_are_reused_only_by_the_same_jinja_and_careersite_code(monkeypatch, tmp_path):
+    """Jinja's bytecode cache checks a template's source alone: code compiled by another Jinja or
+    another careersite (its code generator, codegen.py) would be loaded after an upgrade."""
+    import jinja2
+
+    from careersite import cache
+    bytecode = render._BytecodeCache(str(tmp_path))
+    same = bytecode.get_source_checksum("{{ x }}")
+    assert bytecode.get_source_checksum("{{ x }}") == same
+    assert bytecode.get_source_checksum("{{ y }}") != same
+    monkeypatch.setattr(jinja2, "__version__", "9.9.9")
+    assert bytecode.get_source_checksum("{{ x }}") != same
+    monkeypatch.undo()
+    monkeypatch.setattr(cache, "code_version", lambda: "other code")
+    assert bytecode.get_source_checksum("{{ x }}") != same
