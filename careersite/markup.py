@@ -13,14 +13,15 @@ import hashlib
 import html as htmllib
 import re
 import xml.etree.ElementTree as etree
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 import markdown
 from markdown import util as md_util
 from markdown.extensions.sane_lists import SaneListExtension
-from markdown.extensions.tables import TableExtension
+from markdown.extensions.tables import TableExtension, TableProcessor
 from markdown.extensions.toc import TocExtension, TocTreeprocessor, nest_toc_tokens, unique
 from markdown.treeprocessors import InlineProcessor, Treeprocessor
 
@@ -210,6 +211,55 @@ def is_source_link(value: str) -> bool:
     return ".md" in value and (_safe_url(value) or "").startswith(SOURCE_LINK)
 
 
+# Block processors whose test scans the whole block with a regular expression that starts
+# with a ``(?:^|\n)`` or ``^`` alternative, which the regex engine tries at every character
+# (~3–5 µs a block; a typical article has ~30 blocks and most are plain paragraphs that each
+# such test is asked about). Each gets a check made of string operations that every block the
+# expression can match passes: a block that fails it skips the scan, whose answer would be
+# False. Keyed by the processor's name and its expression, so that a Python-Markdown with
+# another expression keeps its own test.
+_HR_LINE = re.compile(r"\n {0,3}[-_*]")  # a literal first: the engine finds "\n" by a fast scan
+_BLOCK_CHECKS: dict[tuple[str, str], Callable[[str], bool]] = {
+    # "#" at the start of the block or of a line
+    ("hashheader", r"(?:^|\n)(?P<level>#{1,6})(?P<header>(?:\\.|[^\\#]|#+(?=[^#\n]))*?)#*(?:\n|$)"):
+        lambda block: block[:1] == "#" or "\n#" in block,
+    # the second line starts with "=" or "-"
+    ("setextheader", r"^.*?\n(?:=+|-+)[ ]*(\n|$)"): lambda block: "\n=" in block or "\n-" in block,
+    # a line that starts (after up to 3 spaces) with "-", "_" or "*"
+    ("hr", r"^[ ]{0,3}(?=(?P<atomicgroup>(-+[ ]{0,2}){3,}|(_+[ ]{0,2}){3,}|(\*+[ ]{0,2}){3,}))(?P=atomicgroup)[ ]*$"):
+        lambda block: block.lstrip(" ")[:1] in ("-", "_", "*") or _HR_LINE.search(block) is not None,
+    ("quote", r"(^|\n)[ ]{0,3}>[ ]?(.*)"): lambda block: ">" in block,
+}
+
+_REFERENCE = r"""^[ ]{0,3}\[([^\[\]]*)\]:[ ]*(?:\n[ ]*)?([^\s]+)[ ]*(?:\n[ ]*)?((["\'])(.*)\4[ ]*|\((.*)\)[ ]*)?$"""
+
+
+def _checked_test(test: Callable[[Any, str], bool], check: Callable[[str], bool]) -> Callable[[Any, str], bool]:
+    def checked(parent: Any, block: str) -> bool:
+        return check(block) and test(parent, block)
+    return checked
+
+
+def _check_blocks(md: markdown.Markdown) -> None:
+    """Put the checks of _BLOCK_CHECKS before the tests (and the table's: a table has a "|"; a
+    reference definition has a "]:")."""
+    processors = md.parser.blockprocessors
+    for (name, expression), check in _BLOCK_CHECKS.items():
+        if name in processors:
+            processor = processors[name]
+            regex = getattr(processor, "SEARCH_RE", None) or getattr(processor, "RE", None)
+            if getattr(regex, "pattern", None) == expression:
+                processor.test = _checked_test(processor.test, check)
+    reference = processors["reference"] if "reference" in processors else None
+    if getattr(getattr(reference, "RE", None), "pattern", None) == _REFERENCE:
+        # its test takes every block and its run scans it for a "[id]: url" line
+        run = reference.run
+        reference.run = lambda parent, blocks: "]:" in blocks[0] and run(parent, blocks)
+    if "table" in processors and type(processors["table"]) is TableProcessor:
+        # its test splits the first rows at "|" (a border needs one too)
+        processors["table"].test = _checked_test(processors["table"].test, lambda block: "|" in block)
+
+
 def _new_instance(raw_html: bool, fast: bool = True) -> markdown.Markdown:
     # imported here, with the first instance: fenced_code imports codehilite and with it
     # Pygments, ~40 ms that a build converting no Markdown (a template edit) saves
@@ -230,6 +280,7 @@ def _new_instance(raw_html: bool, fast: bool = True) -> markdown.Markdown:
             InlineProcessor, "_InlineProcessor__applyPattern"):
         md.treeprocessors.register(_FastInline(md), "inline", 20)
     if fast:
+        _check_blocks(md)
         stock = md.treeprocessors["toc"]
         toc = _FastToc.__new__(_FastToc)
         toc.__dict__.update(stock.__dict__)  # the stock processor's settings

@@ -156,13 +156,21 @@ _TRICKY = [
     "# Ärzte und Straße\n\n## 123\n\n## ...\n\n##\n\n#### Tief\n\n## Ärzte > Pflege\n\n## A 'quote' \"x\"",
     "## Aufgaben\n\n[TOC]\n\n## Gehalt",
     "Setext\n======\n\nZweite\n------\n\n## Dritte ##",
+    "Absatz\n# Titel mitten drin\nweiter\n#kein Titel\n\n####### sieben",
+    "  ***\n\n- - -\n\n___\n\n * * *\n\nText\n   ---\nmehr\n    ---\n\n-- -\n\n_ _ _ _",
+    "Text\n-\n\nText\n=\n\nA\n- Liste\n\nB\n==\nC\n\nD\n-- \n",
+    "Text\n> Zitat mitten\n   > eingerückt\n    > Code\n\na > b\n\n>\n",
+    "[x]: https://x.org\n[y]: <https://y.org> \"T\"\nText [x] und [y]\n\nVorher\n[z]: /z \"Z\"\nNachher [z]",
+    "   [w]: /w\n[kein]:\n\n[v]:\n  /v\n  'V'\n\n[v] und [w]",
+    "| eins |\n| --- |\n| zwei |\n\na | b\n--|--\nc | d\n\nKein | Tisch\nnur Text\n\n|\n|\n\n\\| a | b",
 ]
 
 
 def _random_markdown(rng) -> str:
     pieces = ["Wort", "Gehalt", " ", "  \n", "\n\n", "*", "**", "_", "__", "`", "``", "[", "]", "(", ")", "![",
               "<", ">", "&", "&amp;", ";", "\\", "#", "## ", "- ", "1. ", "| a | b |\n|---|---|\n| c | d |\n",
-              "https://example.org", "mail@example.org", "x.md", "ä", "ß", "\t", "> ", "---\n", "!", ":", '"']
+              "https://example.org", "mail@example.org", "x.md", "ä", "ß", "\t", "> ", "---\n", "!", ":", '"',
+              "\n", "\n=", "\n-", "***", "_ _ _", "   ", "[r]: /r", "]:", "|", "\n|---|\n", "#"]
     return "".join(rng.choice(pieces) for _ in range(rng.randint(1, 60)))
 
 
@@ -182,6 +190,18 @@ def test_fast_processors_equal_stock_python_markdown(raw_html):
         stock.reset()
         assert fast.convert(text) == stock.convert(text), repr(text)
         assert fast.toc_tokens == stock.toc_tokens
+
+
+def test_every_block_check_is_in_place():
+    """If Python-Markdown changes a block processor's expression, its check quietly turns off:
+    notice it here."""
+    for raw_html in (False, True):
+        processors = markup._new_instance(raw_html).parser.blockprocessors
+        for name in ("hashheader", "setextheader", "hr", "quote", "table"):
+            assert "test" in vars(processors[name]), name
+        assert "run" in vars(processors["reference"])
+        stock = markup._new_instance(raw_html, fast=False).parser.blockprocessors
+        assert not any("test" in vars(p) or "run" in vars(p) for p in stock)
 
 
 def test_fast_inline_processor_knows_every_installed_pattern():
