@@ -17,21 +17,33 @@ Everything that calls these functions takes any iterable (``Template.render`` jo
 the two kinds mix: a template compiled by the stock generator can extend or include one
 compiled by this one, and the other way round.
 
-The change rests on Jinja's code generator: a template whose generated code does not come
-out as expected (no root or block function may still ``yield``, say after a Jinja upgrade
-changes how it writes them) is compiled by the stock generator instead; the tests compare
-both generators' output over every tag. Async environments are left alone.
+Two differences from Jinja's own code, both outside what careersite does: ``generate()`` and
+``stream()`` get each function's output whole (an error ends them before its function's first
+piece, not after it), and ``{% include … without context %}`` inside a macro, call block,
+``{% set %}``, ``{% filter %}`` or recursive loop puts the included text where it stands
+(Jinja 3.1.6's code writes it past them, or prints "<generator object …>": pallets/jinja#2108).
+
+The change rests on Jinja's code generator, so it is used only with the Jinja code it was
+written against: the source of the CodeGenerator methods it overrides or copies must hash to
+``_JINJA_SOURCE`` (a test says when an upgrade changes them). A template whose generated code
+does not come out as expected (a root or block function that still ``yields``, or no
+``return``), or whose generation fails, is compiled by the stock generator instead; the tests
+compare both generators' output over every tag. Async environments are left alone.
 """
 
 from __future__ import annotations
 
 import ast
+import functools
+import hashlib
+import inspect
 from typing import Any
 
 import jinja2
 import jinja2.compiler
 from jinja2 import nodes
 from jinja2.compiler import CodeGenerator, Frame
+from jinja2.exceptions import TemplateSyntaxError
 
 # What Jinja writes to run the parent template at the end of a child's root function.
 _RUN_PARENT = "yield from parent_template.root_render_func(context)"
@@ -57,19 +69,16 @@ def _outermost(frame: Frame) -> bool:
 
 
 class ListCodeGenerator(CodeGenerator):
-    """See the module docstring."""
+    """See the module docstring. For sync environments only (see :func:`generate`)."""
 
     _has_extends = False
 
     def visit_Template(self, node: nodes.Template, frame: Frame | None = None) -> None:
         self._has_extends = node.find(nodes.Extends) is not None
-        if not self.environment.is_async:
-            self.writeline(f"from {__name__} import Pieces as _Pieces")
+        self.writeline(f"from {__name__} import Pieces as _Pieces")
         super().visit_Template(node, frame)
 
     def write_commons(self) -> None:
-        if self.environment.is_async:
-            return super().write_commons()
         # Jinja's preamble without its ``if 0: yield None``: these are plain functions
         self.writeline("resolve = context.resolve_or_missing")
         self.writeline("undefined = environment.undefined")
@@ -77,7 +86,7 @@ class ListCodeGenerator(CodeGenerator):
         self.writeline("cond_expr_undefined = Undefined")
 
     def enter_frame(self, frame: Frame) -> None:
-        if not self.environment.is_async and _outermost(frame) and frame.buffer is None:
+        if _outermost(frame) and frame.buffer is None:
             # the list every output of the function now goes to
             frame.buffer = self.temporary_identifier()
             self.writeline(f"{frame.buffer} = _Pieces()")
@@ -85,7 +94,7 @@ class ListCodeGenerator(CodeGenerator):
 
     def leave_frame(self, frame: Frame, with_python_scope: bool = False) -> None:
         super().leave_frame(frame, with_python_scope)
-        if self.environment.is_async or not (_outermost(frame) and with_python_scope):
+        if not (_outermost(frame) and with_python_scope):
             return
         if frame.rootlevel and self._has_extends:
             # the parent template's output follows the child's own (which is only what came
@@ -97,12 +106,12 @@ class ListCodeGenerator(CodeGenerator):
         self.writeline(f"return {frame.buffer}")
 
     def writeline(self, x: str, node: nodes.Node | None = None, extra: int = 0) -> None:
-        if x == _RUN_PARENT and not self.environment.is_async:
+        if x == _RUN_PARENT:
             x = "pass"  # done in leave_frame, before the function returns
         super().writeline(x, node, extra)
 
     def visit_Block(self, node: nodes.Block, frame: Frame) -> None:
-        if self.environment.is_async or frame.buffer is None:
+        if frame.buffer is None:
             return super().visit_Block(node, frame)
         # Jinja's own steps (CodeGenerator.visit_Block), the block's output added with one extend
         level = 0
@@ -123,7 +132,7 @@ class ListCodeGenerator(CodeGenerator):
         self.outdent(level)
 
     def visit_Include(self, node: nodes.Include, frame: Frame) -> None:
-        if self.environment.is_async or frame.buffer is None:
+        if frame.buffer is None:
             return super().visit_Include(node, frame)
         # Jinja's own steps (CodeGenerator.visit_Include), each result added with one extend
         if node.ignore_missing:
@@ -182,15 +191,39 @@ def returns_lists(source: str) -> bool:
     return True
 
 
+# The CodeGenerator methods ListCodeGenerator overrides, copies parts of or relies on, and the
+# hash of their source in the Jinja it was written against (3.1.6).
+_JINJA_METHODS = ("write_commons", "visit_Template", "visit_Block", "visit_Include", "enter_frame",
+                  "leave_frame", "buffer", "writeline")
+_JINJA_SOURCE = "22f0c3ae1fe481ef81d6c2fd12883f0e91c3e90415207e48e3e51a1e3d7d472a"
+
+
+@functools.lru_cache(maxsize=1)
+def jinja_verified() -> bool:
+    """Whether this Jinja's code generator is the one ListCodeGenerator was written against."""
+    digest = hashlib.sha256()
+    try:
+        for name in _JINJA_METHODS:
+            digest.update(inspect.getsource(getattr(CodeGenerator, name)).encode())
+    except (OSError, TypeError, AttributeError):  # no source to read (a zipped or compiled-only install)
+        return False
+    return digest.hexdigest() == _JINJA_SOURCE
+
+
 def generate(environment: jinja2.Environment, source: nodes.Template, name: str | None,
              filename: str | None, defer_init: bool = False) -> Any:
     """The Python source of a parsed template: ListCodeGenerator's, or where that is not as
-    expected (see :func:`returns_lists`), the stock generator's."""
-    if not environment.is_async:
-        generator = ListCodeGenerator(environment, name, filename, defer_init=defer_init,
-                                      optimized=environment.optimized)
-        generator.visit(source)
-        code = generator.stream.getvalue()
+    expected (see the module docstring), the stock generator's."""
+    if not environment.is_async and jinja_verified():
+        try:
+            generator = ListCodeGenerator(environment, name, filename, defer_init=defer_init,
+                                          optimized=environment.optimized)
+            generator.visit(source)
+            code = generator.stream.getvalue()
+        except TemplateSyntaxError:
+            raise  # the template's own error (Jinja's generator raises the same)
+        except Exception:
+            code = ""
         if returns_lists(code):
             return code
     return jinja2.compiler.generate(source, environment, name, filename, defer_init=defer_init,
