@@ -75,6 +75,11 @@ from .write import (
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
+#: A source modified less than this long before a build started may change again without its
+#: mtime moving (file systems with coarse clocks: FAT's 2 s): the next build does not trust
+#: its stat and reads it again.
+STAT_DOUBT_NS = 2_000_000_000
+
 
 @dataclass
 class BuildOptions:
@@ -240,7 +245,7 @@ def _build_from(config: Config, options: BuildOptions, state: State, sources: li
         clock("cache")
         new_state = State(parse_digest=_parse_digest(config), started_ns=started_ns, sources=read,
                           outputs=outputs)
-        if not options.warm and not _unchanged(state, new_state):  # a no-op leaves the cache as it is
+        if not options.warm and not _unchanged(state, new_state, sources):  # a no-op leaves the cache as it is
             new_state.model = model_snapshot(config, theme, site, found.pages, found.plan_problems)
             save_state(config.cache_dir, config.output_dir, new_state, previous=state)
             new_state.model = None  # on disk for the next build; not kept in memory (serve)
@@ -300,7 +305,7 @@ def _nothing_changed(config: Config, sources: list[Source], options: BuildOption
         return False
     try:
         saved = json.loads(_signature_path(config).read_text(encoding="utf-8"))
-        trusted_before = saved["started_ns"] - 2_000_000_000
+        trusted_before = saved["started_ns"] - STAT_DOUBT_NS
     except (OSError, ValueError, KeyError, TypeError):
         return False
     if any(s.mtime_ns >= trusted_before for s in sources):
@@ -455,12 +460,19 @@ def _config_key(config: Config) -> str:
     return hashlib.sha256(f"{config.digest()}|{feeds.source_date_epoch()}".encode()).hexdigest()
 
 
-def _unchanged(old: State, new: State) -> bool:
+def _unchanged(old: State, new: State, sources: list[Source]) -> bool:
     """True when saving ``new`` would store nothing that ``old`` does not hold already.
 
-    ``started_ns`` is ignored on purpose: keeping the older start time only makes the next
-    build distrust fewer files' stat, never more.
+    Its later ``started_ns`` counts where it matters: a source written within STAT_DOUBT_NS
+    before ``old``'s build started is read again by every build that starts from ``old``
+    (see read_sources), even when nothing changed; once ``new`` is saved, the sources written
+    before its own start's doubt window are trusted by their stat. Without this, a site
+    copied or checked out just before a build read its whole content again on each later
+    build until some real change saved the state (10,000 articles: ~3.5 s instead of ~0.1 s).
     """
+    doubted_from, doubted_now = old.started_ns - STAT_DOUBT_NS, new.started_ns - STAT_DOUBT_NS
+    if any(doubted_from <= s.mtime_ns < doubted_now for s in sources):
+        return False
     return (old.parse_digest == new.parse_digest and old.outputs == new.outputs
             and old.sources.keys() == new.sources.keys()
             and all(old.sources.raw(k) is v or old.sources[k] == new.sources[k] for k, v in new.sources.raw_items()))
@@ -507,9 +519,9 @@ def read_sources(sources: list[Source], config: Config, state: State, store: Mar
     entries as they are: a stored one is not unpickled, see Reads)."""
     previous = Reads.of(state.sources)
     reusable = previous.raw if state.parse_digest == _parse_digest(config) else {}.get
-    # A file written within 2 s of the last build's start may have changed without its mtime
-    # moving (coarse file-system clocks): re-read it rather than trust its stat.
-    trusted_before = state.started_ns - 2_000_000_000
+    # A file written within STAT_DOUBT_NS of the last build's start may have changed without
+    # its mtime moving (coarse file-system clocks): re-read it rather than trust its stat.
+    trusted_before = state.started_ns - STAT_DOUBT_NS
     result: dict[str, tuple] = {}
     dirty: list[Source] = []
     for source in sources:

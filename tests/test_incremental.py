@@ -283,6 +283,40 @@ def test_proven_noop_skips_the_state_and_detects_changes(make_site, monkeypatch)
     assert report.written == 1 and "Bäcker" in page.read_text(encoding="utf-8")
 
 
+def test_a_build_that_reads_doubted_sources_again_saves_its_later_start(make_site, monkeypatch):
+    """Sources written just before a build are not trusted by their stat: the next build reads
+    them again. When that build started late enough to trust them, its state says so, although
+    it found nothing changed: the build after it reads only what was edited (before, every
+    build read them all again until a real change saved the state)."""
+    import types
+
+    from careersite import pipeline
+    from careersite.config import load_config
+    site = make_site({"bochum/a.md": article(), "essen/b.md": article("Bäcker", "Essen")})
+    config = load_config(site.root / "config.yaml")
+    written = max(p.stat().st_mtime_ns for p in site.content.rglob("*.md"))
+    second = 1_000_000_000
+    clock = [written + second]  # the first build starts a second after the files were written
+    monkeypatch.setattr(pipeline, "time", types.SimpleNamespace(time_ns=lambda: clock[0],
+                                                                 perf_counter=time.perf_counter))
+    read: list[str] = []
+    real_read = pipeline._read_chunk
+    monkeypatch.setattr(pipeline, "_read_chunk", lambda chunk: read.extend(s.relpath for s in chunk)
+                        or real_read(chunk))
+    pipeline.build(config)
+    assert sorted(read) == ["bochum/a.md", "essen/b.md"]
+    read.clear()
+    clock[0] = written + 10 * second  # nothing changed, but both stats were too recent to trust
+    report = pipeline.build(config)
+    assert sorted(read) == ["bochum/a.md", "essen/b.md"] and report.written == 0
+    read.clear()
+    edited = site.write("essen/b.md", article("Bäcker", "Essen", max=4100))
+    os.utime(edited, ns=(written + 15 * second, written + 15 * second))
+    clock[0] = written + 20 * second
+    report = pipeline.build(config)
+    assert read == ["essen/b.md"] and report.written >= 1
+
+
 def test_noop_fast_path_replays_warnings_for_strict(make_site, capsys):
     site = make_site({"essen/a.md": article("Koch", "Essen", region="Ruhrgebiet"),
                       "essen/b.md": article("Bäcker", "Essen", region="Rhein-Ruhr")})
