@@ -82,6 +82,13 @@ class CacheDamaged(SiteError):
 _STORED = 7
 
 
+def same_read(a: tuple | None, b: tuple | None) -> bool:
+    """True when two raw entries (see Reads) hold the same read result; their sources' stat
+    may differ (a file found unchanged by its bytes). Stored entries are compared by the
+    span of the blob they share, not decoded: entries from different blobs are not the same."""
+    return a is b or (a is not None and b is not None and len(a) == len(b) and a[1:] == b[1:])
+
+
 def _has_article(entry: tuple) -> bool:
     return entry[2] is not None if len(entry) == _STORED else getattr(entry[1], "article", None) is not None
 
@@ -102,6 +109,7 @@ def _meta(read: ReadResult | None) -> tuple[tuple, str | None, bool]:
 # a value of any other type than expected goes the pickle way and comes back as it was.
 _SALARY, _DATE, _UPDATED, _HEADINGS = (Article._fields.index(name)
                                        for name in ("salary", "date", "updated", "headings"))
+_CONTENT_HASH = Article._fields.index("content_hash")
 _tuple_new = tuple.__new__
 
 
@@ -204,6 +212,22 @@ class Reads(Mapping):
                 raise CacheDamaged(f"the build state's entry for {relpath} cannot be read") from exc
             hit = self._loaded[relpath] = (entry, pair)
         return hit[1]
+
+    def content_hash(self, relpath: str) -> str | None:
+        """The content hash of the article read from ``relpath`` (None without one), without
+        building the article where its stored form allows (~3 µs instead of ~12 µs)."""
+        entry = self._entries[relpath]
+        if len(entry) == _STORED and entry[2] is None:
+            return None
+        if len(entry) == _STORED and ((hit := self._loaded.get(relpath)) is None or hit[0] is not entry):
+            blob, start, end = entry[4][0], entry[5], entry[6]
+            try:
+                data = unseal(blob[start:end])
+                if data[:1] == b"M":
+                    return marshal.loads(data[1:])[_CONTENT_HASH]
+            except Exception as exc:
+                raise CacheDamaged(f"the build state's entry for {relpath} cannot be read") from exc
+        return getattr(self[relpath][1].article, "content_hash", None)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._entries)
@@ -445,7 +469,7 @@ def save_state(cache_dir: Path, output_dir: Path, state: State, previous: State 
     if old_parts and old_parts.keys() == previous.chunks.keys():
         old_reads = Reads.of(previous.sources)
         touched = [relpath for relpath, entry in sources.items() if (old := old_reads.raw(relpath)) is not entry
-                   and (old is None or old_reads[relpath] != reads[relpath])]
+                   and (old is None or old[0] != entry[0] or old_reads[relpath] != reads[relpath])]
         old_get = previous.outputs.get
         touched += [relpath for relpath, record in outputs.items() if old_get(relpath) != record]
         touched += old_reads.keys() - sources.keys()

@@ -326,6 +326,34 @@ def test_a_changed_byte_in_a_stored_article_raises_where_it_is_read(tmp_path):
         loaded.sources.article("a1.md")
 
 
+def test_a_stored_articles_content_hash_is_read_without_the_article(tmp_path):
+    from careersite.content import ReadResult
+    from careersite.salary import Salary
+    cache_dir, output = tmp_path / "cache", tmp_path / "output"
+    content = tmp_path / "content"
+    content.mkdir()
+    for name in ("a.md", "b.md", "c.md"):
+        (content / name).write_text("x")
+    a, b, c = discover(content)
+    pickled = _stored_article(title="P", salary=Salary("EUR", "month", 3300, 4600))  # stored by pickle
+    reads = {a.relpath: (a, ReadResult(_stored_article(title="M")._replace(content_hash="h-a"), ())),
+             b.relpath: (b, ReadResult(pickled._replace(content_hash="h-b"), ())),
+             c.relpath: (c, ReadResult(None, ()))}
+    save_state(cache_dir, output, State(parse_digest="p", sources=reads))
+    loaded = load_state(cache_dir, output).sources
+    assert [loaded.content_hash(k) for k in ("a.md", "b.md", "c.md")] == ["h-a", "h-b", None]
+    assert list(loaded._loaded) == ["b.md"]  # the marshalled one was not made into an article
+    assert cache.Reads(reads).content_hash("a.md") == "h-a"  # entries read by this build
+    # same_read: the same read result, whatever the stat
+    entry = loaded.raw("a.md")
+    assert cache.same_read(entry, (a._replace(mtime_ns=1), *entry[1:]))
+    assert not cache.same_read(entry, loaded.raw("b.md")) and not cache.same_read(entry, None)
+    for path in cache_dir.glob("state-*.sources-*.pickle"):
+        path.write_bytes(path.read_bytes().replace(b"h-a", b"h-x"))  # its CRC-32 no longer matches
+    with pytest.raises(cache.CacheDamaged, match="a.md cannot be read"):
+        load_state(cache_dir, output).sources.content_hash("a.md")
+
+
 @pytest.mark.parametrize("mapped", [True, False])
 def test_a_state_loaded_unmapped_holds_its_articles_in_memory(tmp_path, mapped):
     import mmap

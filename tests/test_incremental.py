@@ -283,11 +283,24 @@ def test_proven_noop_skips_the_state_and_detects_changes(make_site, monkeypatch)
     assert report.written == 1 and "Bäcker" in page.read_text(encoding="utf-8")
 
 
-def test_a_build_that_reads_doubted_sources_again_saves_its_later_start(make_site, monkeypatch):
-    """Sources written just before a build are not trusted by their stat: the next build reads
-    them again. When that build started late enough to trust them, its state says so, although
-    it found nothing changed: the build after it reads only what was edited (before, every
-    build read them all again until a real change saved the state)."""
+def _count_reads(monkeypatch):
+    """Record the sources a build parses and those it checks by their bytes (see read_sources)."""
+    from careersite import pipeline
+    parsed: list[str] = []
+    checked: list[str] = []
+    real_read, real_same = pipeline._read_chunk, pipeline._same_bytes
+    monkeypatch.setattr(pipeline, "_read_chunk", lambda chunk: parsed.extend(s.relpath for s in chunk)
+                        or real_read(chunk))
+    monkeypatch.setattr(pipeline, "_same_bytes", lambda path, previous, relpath: checked.append(relpath)
+                        or real_same(path, previous, relpath))
+    return parsed, checked
+
+
+def test_a_build_that_checks_doubted_sources_again_saves_its_later_start(make_site, monkeypatch):
+    """Sources written just before a build are not trusted by their stat: the next build checks
+    them again (by their bytes). When that build started late enough to trust their stat, its
+    state says so, although it found nothing changed: the build after it checks only what was
+    edited (before, every build read them all again until a real change saved the state)."""
     import types
 
     from careersite import pipeline
@@ -299,22 +312,76 @@ def test_a_build_that_reads_doubted_sources_again_saves_its_later_start(make_sit
     clock = [written + second]  # the first build starts a second after the files were written
     monkeypatch.setattr(pipeline, "time", types.SimpleNamespace(time_ns=lambda: clock[0],
                                                                  perf_counter=time.perf_counter))
-    read: list[str] = []
-    real_read = pipeline._read_chunk
-    monkeypatch.setattr(pipeline, "_read_chunk", lambda chunk: read.extend(s.relpath for s in chunk)
-                        or real_read(chunk))
+    parsed, checked = _count_reads(monkeypatch)
     pipeline.build(config)
-    assert sorted(read) == ["bochum/a.md", "essen/b.md"]
-    read.clear()
+    assert sorted(parsed) == ["bochum/a.md", "essen/b.md"]
+    parsed.clear()
     clock[0] = written + 10 * second  # nothing changed, but both stats were too recent to trust
     report = pipeline.build(config)
-    assert sorted(read) == ["bochum/a.md", "essen/b.md"] and report.written == 0
-    read.clear()
+    assert sorted(checked) == ["bochum/a.md", "essen/b.md"] and parsed == [] and report.written == 0
+    checked.clear()
     edited = site.write("essen/b.md", article("Bäcker", "Essen", max=4100))
     os.utime(edited, ns=(written + 15 * second, written + 15 * second))
     clock[0] = written + 20 * second
     report = pipeline.build(config)
-    assert read == ["essen/b.md"] and report.written >= 1
+    assert checked == parsed == ["essen/b.md"] and report.written >= 1
+    assert "4.100" in site.page("essen/baecker/index.html")
+
+
+def test_a_doubted_source_with_its_old_stat_but_new_bytes_is_read_again(make_site, monkeypatch, tmp_path):
+    """An edit within the file system's clock tick keeps size and mtime: the bytes tell."""
+    from careersite import pipeline
+    from careersite.config import load_config
+    site = make_site({"bochum/a.md": article(), "essen/b.md": article("Bäcker", "Essen", max=4100)})
+    config = load_config(site.root / "config.yaml")
+    pipeline.build(config)  # (the files were just written: their stat is not trusted next time)
+    path = site.content / "essen/b.md"
+    st = path.stat()
+    path.write_text(article("Bäcker", "Essen", max=4200), encoding="utf-8")  # same size, same inode
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert (path.stat().st_size, path.stat().st_mtime_ns, path.stat().st_ino) == (st.st_size, st.st_mtime_ns, st.st_ino)
+    parsed, checked = _count_reads(monkeypatch)
+    report = pipeline.build(config)
+    assert parsed == ["essen/b.md"] and "essen/b.md" in checked and report.written >= 1
+    assert "4.200" in site.page("essen/baecker/index.html")
+    assert _cold_diff(site, tmp_path, "cold") == []
+
+
+def test_sources_whose_stat_moved_but_not_their_bytes_are_not_parsed_again(make_site, monkeypatch, tmp_path):
+    """A fresh checkout (CI restoring the cache) or a copy gives every file a new mtime and
+    inode: each is checked by its bytes, and only the edited one is parsed; the model of the
+    last build is updated, not made anew, and the output equals a cold build's."""
+    from careersite import pipeline
+    from careersite.config import load_config
+    files = {f"{c}/{r}.md": article(r.title(), c.title())
+             for c in ("bochum", "essen", "hagen") for r in ("koch", "maler", "tischler")}
+    site = make_site(files, config="search: false\n")
+    _age_sources(site)
+    config = load_config(site.root / "config.yaml")
+    pipeline.build(config)
+    pipeline._last_model.clear()  # as in a new process: the model comes from the state
+    moved = site.root / "content-old"
+    site.content.rename(moved)
+    shutil.copytree(moved, site.content, copy_function=shutil.copy)  # new inodes and mtimes
+    shutil.rmtree(moved)
+    _age_sources(site)
+    edited = site.write("essen/koch.md", files["essen/koch.md"] + "\nNoch ein Absatz.\n")
+    os.utime(edited, ns=(edited.stat().st_atime_ns, edited.stat().st_mtime_ns - 600 * 1_000_000_000))
+    parsed, checked = _count_reads(monkeypatch)
+    report = pipeline.build(config)
+    assert parsed == ["essen/koch.md"] and len(checked) == 9
+    assert report.model_updated and not report.cold
+    # the others are taken as they were stored: only its old entry and its page's peers are
+    # decoded (its city's and its profession's two others each), not all nine
+    assert 0 < len(report.state.sources._loaded) <= 5
+    assert "Noch ein Absatz." in site.page("essen/koch/index.html")
+    assert _cold_diff(site, tmp_path, "cold") == []
+    parsed.clear()
+    checked.clear()
+    pipeline._last_model.clear()
+    touched = site.content / "bochum/koch.md"  # saved again unchanged: a new, old enough mtime
+    os.utime(touched, ns=(touched.stat().st_atime_ns, touched.stat().st_mtime_ns - 60 * 1_000_000_000))
+    assert pipeline.build(config).written == 0 and parsed == [] and checked == ["bochum/koch.md"]
 
 
 def test_noop_fast_path_replays_warnings_for_strict(make_site, capsys):
