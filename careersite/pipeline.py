@@ -519,31 +519,32 @@ def read_sources(sources: list[Source], config: Config, state: State, store: Mar
     """Parse every source whose stat changed since the last build; reuse the rest (their
     entries as they are: a stored one is not unpickled, see Reads)."""
     previous = Reads.of(state.sources)
-    reusable = previous.raw if state.parse_digest == _parse_digest(config) else {}.get
+    reuse = state.parse_digest == _parse_digest(config)
+    reusable = previous.raw if reuse else {}.get
     # A file written within STAT_DOUBT_NS of the last build's start may have changed without
     # its mtime moving (coarse file-system clocks): re-read it rather than trust its stat.
     trusted_before = state.started_ns - STAT_DOUBT_NS
     result: dict[str, tuple] = {}
     dirty: list[Source] = []
-    content = f"{config.content_dir}{os.sep}"
     for source in sources:
         old = reusable(source.relpath)
-        if old is None:
-            dirty.append(source)
-        elif old[0] == source and source.mtime_ns < trusted_before:
+        if old is not None and old[0] == source and source.mtime_ns < trusted_before:
             result[source.relpath] = old
-        elif _same_bytes(content + source.relpath, previous, source.relpath):
-            # its stat moved (a checkout, a copy, a save without changes) or is too recent
-            # to trust, but its bytes are those the stored article was read from: the same
-            # read result, with the new stat
-            result[source.relpath] = old if old[0] == source else (source, *old[1:])
         else:
             dirty.append(source)
-    _worker.update(config=config, store=store)
+    # (the workers check a dirty source's bytes against its stored article first: see _read_chunk)
+    _worker.update(config=config, store=store, previous=previous if reuse else None)
     done = 0
     shared = Shared()
     for chunk in _parallel(_read_chunk, _chunks(dirty, 64), options.jobs, len(dirty)):
         for source, read in chunk:
+            if read is None:
+                # its stat moved (a checkout, a copy, a save without changes) or is too recent
+                # to trust, but its bytes are those the stored article was read from: the same
+                # read result, with the new stat
+                old = reusable(source.relpath)
+                result[source.relpath] = old if old[0] == source else (source, *old[1:])
+                continue
             if read.article is not None:
                 read = ReadResult(shared.article(read.article), read.problems)
             entry = (source, read)
@@ -568,7 +569,7 @@ def _same_bytes(path: str, previous: Reads, relpath: str) -> bool:
     path and the parse settings (``_parse_digest``, checked by the caller) only. A source
     stored without an article (its problems) is read again.
     """
-    if not previous.has_article(relpath):
+    if relpath not in previous or not previous.has_article(relpath):
         return False
     try:
         with open(path, "rb") as fh:
@@ -578,12 +579,18 @@ def _same_bytes(path: str, previous: Reads, relpath: str) -> bool:
     return hashlib.sha256(data).hexdigest()[:32] == previous.content_hash(relpath)
 
 
-def _read_chunk(sources: Sequence[Source]) -> list[tuple[Source, ReadResult]]:
+def _read_chunk(sources: Sequence[Source]) -> list[tuple[Source, ReadResult | None]]:
+    """Each source's read result, or None where its bytes are those of its stored article."""
     config: Config = _worker["config"]
     store: MarkupStore = _worker["store"]
-    out = []
+    previous: Reads | None = _worker["previous"]
+    content = f"{config.content_dir}{os.sep}"
+    out: list[tuple[Source, ReadResult | None]] = []
     with store.batch():
         for source in sources:
+            if previous is not None and _same_bytes(content + source.relpath, previous, source.relpath):
+                out.append((source, None))
+                continue
             read = read_article(config.content_dir / source.relpath, source.relpath, source.relpath,
                                 locale=config.locale, currency=config.currency, period=config.period,
                                 raw_html=config.raw_html,

@@ -289,8 +289,12 @@ def _count_reads(monkeypatch):
     parsed: list[str] = []
     checked: list[str] = []
     real_read, real_same = pipeline._read_chunk, pipeline._same_bytes
-    monkeypatch.setattr(pipeline, "_read_chunk", lambda chunk: parsed.extend(s.relpath for s in chunk)
-                        or real_read(chunk))
+
+    def read_chunk(chunk):
+        out = real_read(chunk)
+        parsed.extend(source.relpath for source, read in out if read is not None)
+        return out
+    monkeypatch.setattr(pipeline, "_read_chunk", read_chunk)
     monkeypatch.setattr(pipeline, "_same_bytes", lambda path, previous, relpath: checked.append(relpath)
                         or real_same(path, previous, relpath))
     return parsed, checked
