@@ -366,21 +366,66 @@ def _records(pair: tuple[list[str], list[tuple]]) -> dict[str, OutputFile]:
 
 @functools.lru_cache(maxsize=1)
 def code_version() -> str:
-    """The package version, the Python it runs on and a hash of careersite's own source files
-    (~1 ms, once).
+    """The package version, the Python it runs on, a hash of careersite's own source files and
+    the versions of the libraries whose results the cache keeps (~1 ms, once).
 
     A state written by other code is never used: its model, page plan and page keys were made
     by that code's rules, and a development checkout changes them without a version bump. Its
-    read results are marshalled (_dump_read), a format each Python version may change.
+    read results are marshalled (_dump_read), a format each Python version may change. Its
+    articles hold what Python-Markdown and PyYAML made of their files, and its pages were
+    rendered by Jinja2, MarkupSafe and Babel (dates, numbers): an upgrade of any of them can
+    change a page, so after one the first build starts cold, as a cold build would show it.
     """
     package = Path(__file__).resolve().parent
-    h = hashlib.sha256()
+    h = hashlib.sha256(dependency_versions().encode())
     try:
         for path in sorted(package.rglob("*.py")):
             h.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
     except OSError:  # not readable as files (a zipped install): the versions alone
-        return f"{__version__}+{sys.implementation.cache_tag}"
+        return f"{__version__}+{sys.implementation.cache_tag}+{h.hexdigest()[:16]}"
     return f"{__version__}+{sys.implementation.cache_tag}+{h.hexdigest()[:16]}"
+
+
+#: The import name of each library the cache's contents depend on -> its distribution's name
+#: (normalised, as in the name of its ``*.dist-info`` folder).
+DEPENDENCIES = {"jinja2": "jinja2", "markupsafe": "markupsafe", "markdown": "markdown", "yaml": "pyyaml",
+                "babel": "babel"}
+
+
+def dependency_versions() -> str:
+    """``name=version`` of each of DEPENDENCIES as installed, from the names of the metadata
+    folders beside each package (``jinja2-3.1.6.dist-info``): without importing the libraries
+    or ``importlib.metadata`` (~50 ms). Where no such folder is found (a vendored or unusual
+    install), the package file's path, size and mtime stand in: they change when it is replaced.
+    """
+    import importlib.util
+    listed: dict[str, list[str]] = {}
+    out = []
+    for module, dist in DEPENDENCIES.items():
+        try:
+            spec = importlib.util.find_spec(module)
+        except (ImportError, ValueError):
+            spec = None
+        origin = spec.origin if spec is not None else None
+        if not origin or not os.path.isfile(origin):
+            out.append(f"{module}=?")
+            continue
+        folder = os.path.dirname(os.path.dirname(origin)) if spec.submodule_search_locations else \
+            os.path.dirname(origin)
+        if folder not in listed:
+            try:
+                listed[folder] = sorted(os.listdir(folder))
+            except OSError:
+                listed[folder] = []
+        found = [version for name in listed[folder] if name.endswith((".dist-info", ".egg-info"))
+                 for project, _, version in [name.rsplit(".", 1)[0].partition("-")]
+                 if project.lower().replace("_", "-").replace(".", "-") == dist]
+        if found:
+            out.append(f"{module}=" + ",".join(found))
+        else:
+            st = os.stat(origin)
+            out.append(f"{module}@{origin}:{st.st_size}:{st.st_mtime_ns}")
+    return ";".join(out)
 
 
 def state_path(cache_dir: Path, output_dir: Path) -> Path:

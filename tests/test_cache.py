@@ -572,3 +572,35 @@ def test_stored_bytes_that_are_no_utf8_count_as_damaged(store, column):
     else:
         assert store.info(key) is None
     assert store.drop_damaged() == 1
+
+
+def test_dependency_versions_name_the_installed_libraries():
+    import importlib.metadata
+    want = {"jinja2": "Jinja2", "markupsafe": "MarkupSafe", "markdown": "Markdown", "yaml": "PyYAML",
+            "babel": "Babel"}
+    assert cache.dependency_versions() == ";".join(f"{module}={importlib.metadata.version(dist)}"
+                                                   for module, dist in want.items())
+
+
+def test_dependency_versions_follow_an_upgrade(tmp_path, monkeypatch):
+    site = tmp_path / "site-packages"
+    (site / "fakelib").mkdir(parents=True)
+    (site / "fakelib" / "__init__.py").write_text("")
+    (site / "FakeLib-1.2.dist-info").mkdir()
+    (site / "fakelib_extra-9.0.dist-info").mkdir()  # another project whose name starts the same
+    (site / "loose.py").write_text("")  # a module without metadata: its file stands in
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.setattr(cache, "DEPENDENCIES", {"fakelib": "fakelib", "loose": "loose", "absent_lib": "absent"})
+    first = cache.dependency_versions()
+    assert first.startswith("fakelib=1.2;loose@") and first.endswith(";absent_lib=?")
+    (site / "FakeLib-1.2.dist-info").rename(site / "fakelib-1.3.dist-info")  # pip install -U
+    assert cache.dependency_versions().startswith("fakelib=1.3;")
+    # and careersite's code version with it: a state written before the upgrade is not used
+    cache.code_version.cache_clear()
+    try:
+        before = cache.code_version()
+        monkeypatch.setattr(cache, "dependency_versions", lambda: "markdown=99")
+        cache.code_version.cache_clear()
+        assert cache.code_version() != before
+    finally:
+        cache.code_version.cache_clear()
