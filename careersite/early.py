@@ -7,6 +7,7 @@ previous build's state. Only light modules here.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
 import pickle
@@ -18,6 +19,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from .errors import Problem
 from .records import pickled_as_tuple
 from .write import scan_output
 
@@ -34,30 +36,76 @@ class Source(NamedTuple):
     inode: int
 
 
-def discover(content_dir: Path) -> list[Source]:
+class Found(list):
+    """The sources :func:`discover` found (a list of :class:`Source`), and in ``problems`` the
+    entries it could not take (each a :class:`~careersite.errors.Problem`): a build reports them
+    with the others and fails, as for an article it cannot read."""
+
+    problems: list[Problem]
+
+
+def discover(content_dir: Path) -> Found:
     """Every ``*.md`` file below ``content_dir`` in sorted order, with its stat.
 
     Hidden files and folders (``.git``, ``.DS_Store``, editor swap files) and anything
     not ending in ``.md`` (backups like ``x.md~``) are ignored; symlinked folders are not
-    followed, so a link cannot loop or pull in files from elsewhere.
+    followed, so a link cannot loop or pull in files from elsewhere. A folder that cannot be
+    listed, an article whose stat fails (a symbolic link in a circle) and a folder or article
+    whose name is not UTF-8 are problems (``Found.problems``), paths relative to content/,
+    folders with a trailing slash.
     """
-    found: list[Source] = []
+    found = Found()
+    found.problems = []
+
+    def problem(relpath: str, message: str, hint: str) -> None:
+        found.problems.append(Problem(relpath, 0, 0, message, hint))
 
     def walk(folder: str, prefix: str) -> None:
-        with os.scandir(folder) as entries:
-            items = sorted(entries, key=lambda e: e.name)
+        try:
+            with os.scandir(folder) as entries:
+                items = sorted(entries, key=lambda e: e.name)
+        except OSError as exc:
+            problem(prefix or "./", f"cannot read the folder: {exc.strerror}",
+                    "make it readable (chmod a+rx), or move it out of the content folder")
+            return
         for entry in items:
-            if entry.name.startswith("."):
+            name = entry.name
+            if name.startswith("."):
                 continue
-            if entry.is_dir(follow_symlinks=False):
-                walk(entry.path, prefix + entry.name + "/")
-            elif entry.name.endswith(".md") and entry.is_file():
-                st = entry.stat()
-                found.append(Source(prefix + entry.name, st.st_mtime_ns, st.st_size, st.st_ino))
+            try:
+                is_dir = entry.is_dir(follow_symlinks=False)
+                if not is_dir and not name.endswith(".md"):
+                    continue
+                if not _utf8(name):
+                    problem(_printable(prefix + name) + ("/" if is_dir else ""),
+                            f"the {'folder' if is_dir else 'file'} name is not valid UTF-8",
+                            "rename it: use letters, digits and hyphens (umlauts are fine in UTF-8)")
+                elif is_dir:
+                    walk(entry.path, prefix + name + "/")
+                elif entry.is_file():
+                    st = entry.stat()
+                    found.append(Source(prefix + name, st.st_mtime_ns, st.st_size, st.st_ino))
+            except OSError as exc:  # (FileNotFoundError, for one deleted meanwhile, is not raised)
+                problem(prefix + name, f"cannot read the file: {exc.strerror}",
+                        "a symbolic link that leads to itself or in a circle: replace it with the file"
+                        if exc.errno == errno.ELOOP else "check that the file exists and is readable")
 
     if content_dir.is_dir():
         walk(str(content_dir), "")
     return found
+
+
+def _utf8(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # undecodable bytes, kept by Python as surrogates
+        return False
+    return True
+
+
+def _printable(relpath: str) -> str:
+    """A path with undecodable bytes shown as escapes (``caf\\xe9.md``)."""
+    return os.fsencode(relpath).decode("utf-8", "backslashreplace")
 
 
 @contextlib.contextmanager

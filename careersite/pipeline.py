@@ -302,8 +302,8 @@ def _save_signature(config: Config, sources: list[Source], theme: Theme, outputs
 def _nothing_changed(config: Config, sources: list[Source], options: BuildOptions, report: BuildReport,
                      scan: _Background | None = None) -> bool:
     """True when the last build's signature proves that this build would change nothing."""
-    if options.full or options.shard or options.merge_from:
-        return False
+    if options.full or options.shard or options.merge_from or getattr(sources, "problems", None):
+        return False  # (entries that discover could not take fail the build: never a no-op)
     try:
         saved = json.loads(_signature_path(config).read_text(encoding="utf-8"))
         trusted_before = saved["started_ns"] - STAT_DOUBT_NS
@@ -361,7 +361,7 @@ def analyse(sources: list[Source], config: Config, state: State, store: MarkupSt
     clock("read")
     read = read_sources(sources, config, state, store, options)
     listed = read.listed(config.drafts)
-    problems = read.problems()
+    problems = [*getattr(sources, "problems", ()), *read.problems()]  # (see early.Found)
     clock("model")
     theme = Theme.load(config.templates_dir)
     if options.warm:  # serve: the model of this process's last build into that folder
@@ -495,7 +495,7 @@ class _Clock:
 
 def shown(config: Config, problem: Problem) -> Problem:
     """Give a problem in a content file the path an author can open (relative to the working folder)."""
-    if problem.path.endswith(".md") and not os.path.isabs(problem.path):
+    if problem.path.endswith((".md", "/")) and not os.path.isabs(problem.path):  # (a folder: see discover)
         path = config.content_dir / problem.path
         try:
             shown = os.path.relpath(path)

@@ -53,6 +53,25 @@ def test_content_errors_exit_1_with_every_problem_and_a_count(make_site, capsys)
     assert "Traceback" not in err
 
 
+def test_sources_it_cannot_take_fail_the_build_with_their_paths(make_site, capsys):
+    """A link in a circle or a file name that is not UTF-8 in content/ is an error that names
+    it (a traceback before), also when the last build succeeded (not a proven no-op)."""
+    site = make_site({"bochum/strassenbauer.md": article()})
+    assert site.build("-q") == 0
+    before = site.files()
+    (site.content / "bochum" / "kreis.md").symlink_to("kreis.md")
+    with open(os.fsencode(site.content / "bochum") + b"/caf\xe9.md", "w") as fh:
+        fh.write(article("Koch"))
+    assert site.build("-q") == 1
+    assert capsys.readouterr().err == (
+        "content/bochum/caf\\xe9.md: the file name is not valid UTF-8\n"
+        "  hint: rename it: use letters, digits and hyphens (umlauts are fine in UTF-8)\n"
+        "content/bochum/kreis.md: cannot read the file: Too many levels of symbolic links\n"
+        "  hint: a symbolic link that leads to itself or in a circle: replace it with the file\n"
+        "error: 2 errors in 2 files; output/ was left unchanged.\n")
+    assert site.files() == before
+
+
 def test_config_errors_exit_1(make_site, capsys):
     site = make_site({"bochum/strassenbauer.md": article()}, config="titel: X\n")
     assert site.build() == 1

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import pickle
 import unicodedata
 from decimal import Decimal
 from pathlib import Path
@@ -81,6 +83,48 @@ def test_discover_does_not_follow_symlinked_folders(tmp_path):
     (content / "out").symlink_to(outside)
     (content / "a.md").write_text(VALID)
     assert [s.relpath for s in discover(content)] == ["a.md"]
+
+
+def test_discover_reports_what_it_cannot_take(tmp_path, monkeypatch):
+    """Entries it cannot use are problems for the build to report, not a crash (they were a
+    traceback before): a link in a circle, names that are not UTF-8, a folder it cannot list."""
+    from careersite import early
+    from careersite.errors import Problem
+    content = tmp_path / "content"
+    (content / "essen").mkdir(parents=True)
+    (content / "essen" / "a.md").write_text(VALID)
+    (content / "essen" / "kreis.md").symlink_to("kreis.md")  # a link to itself
+    (content / "essen" / "zu.md").symlink_to("nirgends.md")  # dangling: skipped, as a deleted file
+    raw = os.fsencode(content)
+    os.mkdir(raw + b"/m\xfcnster")  # Latin-1, not UTF-8
+    with open(raw + b"/m\xfcnster/b.md", "w") as fh:
+        fh.write(VALID)
+    with open(raw + b"/essen/caf\xe9.md", "w") as fh:
+        fh.write(VALID)
+    with open(raw + b"/essen/bild\xe9.png", "w") as fh:  # not an article: ignored, whatever its name
+        fh.write("x")
+    (content / "geheim").mkdir()
+    (content / "geheim" / "c.md").write_text(VALID)
+    real_scandir = os.scandir
+
+    def scandir(path):  # (the tests run as root, whom permissions do not stop)
+        if str(path).endswith("geheim"):
+            raise PermissionError(13, "Permission denied")
+        return real_scandir(path)
+    monkeypatch.setattr(early.os, "scandir", scandir)
+    found = discover(content)
+    assert [s.relpath for s in found] == ["essen/a.md"]
+    assert found.problems == [
+        Problem("essen/caf\\xe9.md", 0, 0, "the file name is not valid UTF-8",
+                "rename it: use letters, digits and hyphens (umlauts are fine in UTF-8)"),
+        Problem("essen/kreis.md", 0, 0, "cannot read the file: Too many levels of symbolic links",
+                "a symbolic link that leads to itself or in a circle: replace it with the file"),
+        Problem("geheim/", 0, 0, "cannot read the folder: Permission denied",
+                "make it readable (chmod a+rx), or move it out of the content folder"),
+        Problem("m\\xfcnster/", 0, 0, "the folder name is not valid UTF-8",
+                "rename it: use letters, digits and hyphens (umlauts are fine in UTF-8)"),
+    ]
+    assert pickle.loads(pickle.dumps(found)).problems == found.problems  # (found in a child process)
 
 
 def test_discover_without_a_content_folder(tmp_path):
