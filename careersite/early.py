@@ -28,12 +28,25 @@ from .write import scan_output
 # tuples unpickle in C (a frozen slots dataclass restores each field in Python: 10x slower).
 @pickled_as_tuple
 class Source(NamedTuple):
-    """A content file: its path relative to content/ (POSIX) and the stat fields the cache trusts."""
+    """A content file: its path relative to content/ (POSIX) and the stat fields the cache trusts.
+
+    ``ctime_ns`` (the inode's change time) moves on every write and every change of the file's
+    metadata, and cannot be set back: a file rewritten in place with its old size and mtime put
+    back (``cp -p``, ``touch -r``, an editor or sync tool that keeps times) or made unreadable
+    still shows as changed, and is checked by its bytes (see pipeline.read_sources).
+    """
 
     relpath: str
     mtime_ns: int
     size: int
     inode: int
+    ctime_ns: int = 0
+
+    @property
+    def changed_ns(self) -> int:
+        """When it last changed, as far as its stat tells: the later of its mtime and ctime (an
+        mtime can be set to the past, a ctime cannot)."""
+        return max(self.mtime_ns, self.ctime_ns)
 
 
 class Found(list):
@@ -84,7 +97,7 @@ def discover(content_dir: Path) -> Found:
                     walk(entry.path, prefix + name + "/")
                 elif entry.is_file():
                     st = entry.stat()
-                    found.append(Source(prefix + name, st.st_mtime_ns, st.st_size, st.st_ino))
+                    found.append(Source(prefix + name, st.st_mtime_ns, st.st_size, st.st_ino, st.st_ctime_ns))
             except OSError as exc:  # (FileNotFoundError, for one deleted meanwhile, is not raised)
                 problem(prefix + name, f"cannot read the file: {exc.strerror}",
                         "a symbolic link that leads to itself or in a circle: replace it with the file"
@@ -219,7 +232,7 @@ _seen: list[Any] = [None, ""]  # the last source list hashed and its digest (a b
 def sources_digest(sources: list[Source]) -> str:
     """A digest of every source's path and stat (~6 ms at 10,000 articles)."""
     if _seen[0] is not sources:
-        text = "".join(f"{s.relpath}\0{s.mtime_ns}\0{s.size}\0{s.inode}\n" for s in sources)
+        text = "".join(f"{s.relpath}\0{s.mtime_ns}\0{s.size}\0{s.inode}\0{s.ctime_ns}\n" for s in sources)
         _seen[:] = [sources, hashlib.sha256(text.encode()).hexdigest()]
     return _seen[1]
 

@@ -70,7 +70,9 @@ def test_discover_records_stat(tmp_path):
     (tmp_path / "a.md").write_text(VALID)
     (source,) = discover(tmp_path)
     st = (tmp_path / "a.md").stat()
-    assert (source.mtime_ns, source.size, source.inode) == (st.st_mtime_ns, st.st_size, st.st_ino)
+    assert (source.mtime_ns, source.size, source.inode, source.ctime_ns) == (
+        st.st_mtime_ns, st.st_size, st.st_ino, st.st_ctime_ns)
+    assert source.changed_ns == max(st.st_mtime_ns, st.st_ctime_ns)
 
 
 def test_discover_does_not_follow_symlinked_folders(tmp_path):

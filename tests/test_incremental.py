@@ -247,8 +247,19 @@ def test_corrupt_cache_is_ignored(make_site):
     assert site.files() == want
 
 
+def _clock_ahead(monkeypatch, seconds=3600):
+    """Builds (through pipeline.build) start ``seconds`` later than now: the sources' ctime,
+    which no test can set back (os.utime moves it to now), is then old enough to be trusted."""
+    import types
+
+    from careersite import pipeline
+    monkeypatch.setattr(pipeline, "time", types.SimpleNamespace(
+        time_ns=lambda: time.time_ns() + seconds * 1_000_000_000, perf_counter=time.perf_counter))
+
+
 def _age_sources(site, seconds=3600):
-    """Move source mtimes into the past, as for files not touched since long before a build."""
+    """Move source mtimes into the past, as for files not touched since long before a build
+    (their ctime moves to now: see _clock_ahead)."""
     for path in site.content.rglob("*.md"):
         st = path.stat()
         os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns - seconds * 1_000_000_000))
@@ -257,6 +268,7 @@ def _age_sources(site, seconds=3600):
 def test_proven_noop_skips_the_state_and_detects_changes(make_site, monkeypatch):
     from careersite import pipeline
     from careersite.config import load_config
+    _clock_ahead(monkeypatch)
     site = make_site({"bochum/a.md": article(), "essen/b.md": article("Bäcker", "Essen")})
     _age_sources(site)
     config = load_config(site.root / "config.yaml")
@@ -351,6 +363,29 @@ def test_a_doubted_source_with_its_old_stat_but_new_bytes_is_read_again(make_sit
     assert _cold_diff(site, tmp_path, "cold") == []
 
 
+def test_an_old_source_rewritten_with_its_size_and_mtime_kept_is_read_again(make_site, monkeypatch, tmp_path):
+    """``cp -p``, ``touch -r`` and tools that keep times can put a file's old mtime back on new
+    bytes of the same size, long after the last build: its ctime still moves, so it is checked
+    by its bytes (before, a trusted stat kept the old page)."""
+    from careersite import pipeline
+    from careersite.config import load_config
+    site = make_site({"bochum/a.md": article(), "essen/b.md": article("Bäcker", "Essen", max=4100)})
+    _clock_ahead(monkeypatch)
+    config = load_config(site.root / "config.yaml")
+    pipeline.build(config)
+    pipeline.build(config)  # (started well after every file was written: their stats are trusted now)
+    path = site.content / "essen/b.md"
+    st = path.stat()
+    path.write_text(article("Bäcker", "Essen", max=4200), encoding="utf-8")
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert (path.stat().st_size, path.stat().st_mtime_ns, path.stat().st_ino) == (st.st_size, st.st_mtime_ns, st.st_ino)
+    parsed, checked = _count_reads(monkeypatch)
+    report = pipeline.build(config)
+    assert checked == parsed == ["essen/b.md"] and report.written >= 1
+    assert "4.200" in site.page("essen/baecker/index.html")
+    assert _cold_diff(site, tmp_path, "cold") == []
+
+
 def test_sources_whose_stat_moved_but_not_their_bytes_are_not_parsed_again(make_site, monkeypatch, tmp_path):
     """A fresh checkout (CI restoring the cache) or a copy gives every file a new mtime and
     inode: each is checked by its bytes, and only the edited one is parsed; the model of the
@@ -360,6 +395,7 @@ def test_sources_whose_stat_moved_but_not_their_bytes_are_not_parsed_again(make_
     files = {f"{c}/{r}.md": article(r.title(), c.title())
              for c in ("bochum", "essen", "hagen") for r in ("koch", "maler", "tischler")}
     site = make_site(files, config="search: false\n")
+    _clock_ahead(monkeypatch)
     _age_sources(site)
     config = load_config(site.root / "config.yaml")
     pipeline.build(config)
