@@ -89,8 +89,8 @@ def discover(content_dir: Path) -> Found:
                 is_dir = entry.is_dir(follow_symlinks=False)
                 if not is_dir and not name.endswith(".md"):
                     continue
-                if not _utf8(name):
-                    problem(_printable(prefix + name) + ("/" if is_dir else ""),
+                if not utf8_name(name):
+                    problem(printable_path(prefix + name) + ("/" if is_dir else ""),
                             f"the {'folder' if is_dir else 'file'} name is not valid UTF-8",
                             "rename it: use letters, digits and hyphens (umlauts are fine in UTF-8)")
                 elif is_dir:
@@ -108,7 +108,7 @@ def discover(content_dir: Path) -> Found:
     return found
 
 
-def _utf8(name: str) -> bool:
+def utf8_name(name: str) -> bool:
     try:
         name.encode("utf-8")
     except UnicodeEncodeError:  # undecodable bytes, kept by Python as surrogates
@@ -116,7 +116,7 @@ def _utf8(name: str) -> bool:
     return True
 
 
-def _printable(relpath: str) -> str:
+def printable_path(relpath: str) -> str:
     """A path with undecodable bytes shown as escapes (``caf\\xe9.md``)."""
     return os.fsencode(relpath).decode("utf-8", "backslashreplace")
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import errno
 import functools
 import hashlib
 import html as htmllib
@@ -38,7 +39,8 @@ from markupsafe import Markup
 from . import __version__, charts, codegen, markup
 from .config import Config
 from .content import linked_source
-from .errors import Problem
+from .early import printable_path, utf8_name
+from .errors import BuildFailed, Problem
 from .extras import feeds, sitemap, structured_data
 from .model import RESERVED, Site, Term
 from .records import pickled_as_tuple
@@ -64,16 +66,50 @@ def _hash(*parts: object) -> str:
 
 
 def theme_files(templates_dir: Path) -> list[tuple[str, bytes]]:
-    """All files of the theme, sorted, with their bytes (templates and static files)."""
+    """All files of the theme, sorted, with their bytes (templates and static files).
+
+    Raises :class:`BuildFailed` naming every file or folder it cannot read (a symbolic link in
+    a circle, no permission) and every name that is not UTF-8 (which no URL or template name
+    can hold), rather than a traceback.
+    """
     out = []
-    for root, dirs, files in os.walk(templates_dir):
+    problems: list[Problem] = []
+
+    def problem(path: str, message: str, hint: str) -> None:
+        try:
+            shown = os.path.relpath(path)
+        except ValueError:  # another drive on Windows
+            shown = path
+        problems.append(Problem(printable_path(shown), 0, 0, message, hint))
+
+    def unreadable(exc: OSError) -> None:
+        problem(exc.filename, f"cannot read the folder: {exc.strerror}",
+                "make it readable (chmod a+rx), or move it out of the templates folder")
+
+    for root, dirs, files in os.walk(templates_dir, onerror=unreadable):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in [d for d in dirs if not utf8_name(d)]:
+            dirs.remove(name)
+            problem(os.path.join(root, name), "the folder name is not valid UTF-8", _RENAME)
         for name in sorted(files):
             if name.startswith(".") or name.endswith("~"):
                 continue
             path = Path(root, name)
-            out.append((path.relative_to(templates_dir).as_posix(), path.read_bytes()))
+            if not utf8_name(name):
+                problem(str(path), "the file name is not valid UTF-8", _RENAME)
+                continue
+            try:
+                out.append((path.relative_to(templates_dir).as_posix(), path.read_bytes()))
+            except OSError as exc:
+                problem(str(path), f"cannot read the file: {exc.strerror}",
+                        "a symbolic link that leads to itself or in a circle: replace it with the file"
+                        if exc.errno == errno.ELOOP else "check that the file exists and is readable")
+    if problems:
+        raise BuildFailed(problems)
     return out
+
+
+_RENAME = "rename it: use letters, digits and hyphens"
 
 
 @dataclass(frozen=True)

@@ -53,20 +53,26 @@ def test_content_errors_exit_1_with_every_problem_and_a_count(make_site, capsys)
     assert "Traceback" not in err
 
 
-def test_sources_it_cannot_take_fail_the_build_with_their_paths(make_site, capsys):
-    """A link in a circle or a file name that is not UTF-8 in content/ is an error that names
-    it (a traceback before), also when the last build succeeded (not a proven no-op)."""
+@pytest.mark.parametrize("folder, name, hint", [
+    ("content/bochum", "kreis.md", "rename it: use letters, digits and hyphens (umlauts are fine in UTF-8)"),
+    ("templates/static", "kreis.css", "rename it: use letters, digits and hyphens"),
+])
+def test_files_it_cannot_take_fail_the_build_with_their_paths(make_site, capsys, folder, name, hint):
+    """A file in content/ or templates/ that links to itself, or whose name is not UTF-8 (which
+    no URL can hold), is an error that names it (a traceback before), also when the last build
+    succeeded (not a proven no-op)."""
     site = make_site({"bochum/strassenbauer.md": article()})
     assert site.build("-q") == 0
     before = site.files()
-    (site.content / "bochum" / "kreis.md").symlink_to("kreis.md")
-    with open(os.fsencode(site.content / "bochum") + b"/caf\xe9.md", "w") as fh:
+    stem, ext = name.split(".")
+    (site.root / folder / name).symlink_to(name)
+    with open(os.fsencode(site.root / folder) + b"/caf\xe9." + ext.encode(), "w") as fh:
         fh.write(article("Koch"))
     assert site.build("-q") == 1
     assert capsys.readouterr().err == (
-        "content/bochum/caf\\xe9.md: the file name is not valid UTF-8\n"
-        "  hint: rename it: use letters, digits and hyphens (umlauts are fine in UTF-8)\n"
-        "content/bochum/kreis.md: cannot read the file: Too many levels of symbolic links\n"
+        f"{folder}/caf\\xe9.{ext}: the file name is not valid UTF-8\n"
+        f"  hint: {hint}\n"
+        f"{folder}/{name}: cannot read the file: Too many levels of symbolic links\n"
         "  hint: a symbolic link that leads to itself or in a circle: replace it with the file\n"
         "error: 2 errors in 2 files; output/ was left unchanged.\n")
     assert site.files() == before

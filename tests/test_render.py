@@ -429,3 +429,25 @@ def test_compiled_templates_are_reused_only_by_the_same_jinja_and_careersite_cod
     monkeypatch.undo()
     monkeypatch.setattr(cache, "code_version", lambda: "other code")
     assert bytecode.get_source_checksum("{{ x }}") != same
+
+
+def test_theme_files_name_a_folder_they_cannot_read(tmp_path, monkeypatch):
+    import os
+
+    from careersite.errors import BuildFailed, Problem
+    (tmp_path / "partials").mkdir()
+    (tmp_path / "base.html").write_text("x")
+    real_scandir = os.scandir
+
+    def scandir(path):  # (the tests run as root, whom permissions do not stop)
+        if str(path).endswith("partials"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+    monkeypatch.setattr(os, "scandir", scandir)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(BuildFailed) as failed:
+        render.theme_files(tmp_path)
+    assert failed.value.problems == [Problem("partials", 0, 0, "cannot read the folder: Permission denied",
+                                             "make it readable (chmod a+rx), or move it out of the templates folder")]
+    monkeypatch.setattr(os, "scandir", real_scandir)
+    assert render.theme_files(tmp_path) == [("base.html", b"x")]
