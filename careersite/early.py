@@ -98,7 +98,12 @@ def discover(content_dir: Path) -> Found:
                 elif entry.is_file():
                     st = entry.stat()
                     found.append(Source(prefix + name, st.st_mtime_ns, st.st_size, st.st_ino, st.st_ctime_ns))
-            except OSError as exc:  # (FileNotFoundError, for one deleted meanwhile, is not raised)
+                elif entry.is_symlink() and not os.path.lexists(os.path.realpath(entry.path)):
+                    problem(prefix + name, "a symbolic link to a file that does not exist",
+                            f"point it at an existing article, or delete it (it points to {os.readlink(entry.path)})")
+            except FileNotFoundError:
+                continue  # deleted while its folder was read
+            except OSError as exc:
                 problem(prefix + name, f"cannot read the file: {exc.strerror}",
                         "a symbolic link that leads to itself or in a circle: replace it with the file"
                         if exc.errno == errno.ELOOP else "check that the file exists and is readable")

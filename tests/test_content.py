@@ -96,7 +96,8 @@ def test_discover_reports_what_it_cannot_take(tmp_path, monkeypatch):
     (content / "essen").mkdir(parents=True)
     (content / "essen" / "a.md").write_text(VALID)
     (content / "essen" / "kreis.md").symlink_to("kreis.md")  # a link to itself
-    (content / "essen" / "zu.md").symlink_to("nirgends.md")  # dangling: skipped, as a deleted file
+    (content / "essen" / "zu.md").symlink_to("nirgends.md")  # a link to nothing
+    (content / "essen" / "ordner.md").symlink_to(content / "essen")  # a link to a folder: ignored
     raw = os.fsencode(content)
     os.mkdir(raw + b"/m\xfcnster")  # Latin-1, not UTF-8
     with open(raw + b"/m\xfcnster/b.md", "w") as fh:
@@ -121,6 +122,8 @@ def test_discover_reports_what_it_cannot_take(tmp_path, monkeypatch):
                 "rename it: use letters, digits and hyphens (umlauts are fine in UTF-8)"),
         Problem("essen/kreis.md", 0, 0, "cannot read the file: Too many levels of symbolic links",
                 "a symbolic link that leads to itself or in a circle: replace it with the file"),
+        Problem("essen/zu.md", 0, 0, "a symbolic link to a file that does not exist",
+                "point it at an existing article, or delete it (it points to nirgends.md)"),
         Problem("geheim/", 0, 0, "cannot read the folder: Permission denied",
                 "make it readable (chmod a+rx), or move it out of the content folder"),
         Problem("m\\xfcnster/", 0, 0, "the folder name is not valid UTF-8",
