@@ -141,8 +141,8 @@ def _parser() -> argparse.ArgumentParser:
 def load(args: argparse.Namespace, **extra) -> Config:
     """The config of ``args``: config.yaml plus command-line overrides."""
     path = Path(args.config)
-    if not path.exists() and args.config == "config.yaml":
-        path = None  # no config file: defaults (relative to the working folder)
+    if not os.path.lexists(path) and args.config == "config.yaml":
+        path = None  # no config file: defaults (relative to the working folder); a broken link is an error
     # Folders named on the command line are relative to the working folder, like any
     # command's arguments; folders in config.yaml are relative to the config file.
     def absolute(value: str | None) -> str | None:

@@ -265,6 +265,9 @@ def load_config(path: Path | str | None, overrides: Mapping[str, Any] | None = N
         except UnicodeDecodeError as exc:
             raise ConfigError([Problem(shown, 0, 0, f"not UTF-8 text ({exc.reason})",
                                        "save the file as UTF-8")]) from None
+        except OSError as exc:  # a folder, no permission, a symbolic link in a circle
+            raise ConfigError([Problem(shown, 0, 0, f"cannot read the config file: {exc.strerror}",
+                                       "make it a readable file, or pass --config PATH")]) from None
         try:
             doc = yamlsource.load(text)
         except yamlsource.YamlProblem as exc:

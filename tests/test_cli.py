@@ -87,6 +87,19 @@ def test_config_errors_exit_1(make_site, capsys):
     assert not site.output.exists()
 
 
+@pytest.mark.parametrize("make, message", [
+    (lambda path: path.symlink_to(path.name), "cannot read the config file: Too many levels of symbolic links"),
+    (lambda path: path.mkdir(), "cannot read the config file: Is a directory"),
+    (lambda path: path.symlink_to("fehlt.yaml"), "config file not found"),  # not the defaults: a broken link
+])
+def test_a_config_yaml_that_cannot_be_read_is_an_error(tmp_path, monkeypatch, capsys, make, message):
+    monkeypatch.chdir(tmp_path)
+    make(tmp_path / "config.yaml")
+    assert main(["build"]) == 1
+    assert capsys.readouterr().err.startswith(f"config.yaml: {message}\n")
+    assert not (tmp_path / "output").exists()
+
+
 def test_missing_explicit_config_file_exits_1(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert main(["build", "--config", "nope.yaml"]) == 1
