@@ -146,7 +146,7 @@ def load(args: argparse.Namespace, **extra) -> Config:
     # Folders named on the command line are relative to the working folder, like any
     # command's arguments; folders in config.yaml are relative to the config file.
     def absolute(value: str | None) -> str | None:
-        return str(Path(value).resolve()) if value else None
+        return os.path.abspath(value) if value else None  # (load_config resolves links, and reports loops)
 
     overrides = {"content_dir": absolute(args.content), "output_dir": absolute(args.output),
                  "templates_dir": absolute(args.templates), "cache_dir": absolute(args.cache_dir),

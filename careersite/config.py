@@ -346,7 +346,13 @@ def load_config(path: Path | str | None, overrides: Mapping[str, Any] | None = N
         else:
             words[key] = text
 
-    dirs = {k: (base / str(values[k])).resolve() for k in ("content_dir", "templates_dir", "output_dir", "cache_dir")}
+    dirs = {}
+    for k in ("content_dir", "templates_dir", "output_dir", "cache_dir"):
+        try:
+            dirs[k] = (base / str(values[k])).resolve()
+        except (OSError, RuntimeError):  # a symbolic link in a circle (RuntimeError up to Python 3.12)
+            report((k,), f"'{k}' leads through a symbolic link in a circle: {values[k]}",
+                   "point it at a real folder")
     if problems:
         raise ConfigError(problems)
     config = Config(

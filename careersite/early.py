@@ -110,6 +110,10 @@ def discover(content_dir: Path) -> Found:
 
     if content_dir.is_dir():
         walk(str(content_dir), "")
+    else:  # (a typo in --content or content_dir would otherwise build an empty site over output/)
+        problem("./", f"the content folder {'is not a folder' if os.path.lexists(content_dir) else 'does not exist'}",
+                "create it (python build.py new makes the first article), or set content_dir in "
+                "config.yaml or --content to the folder that holds the articles")
     return found
 
 

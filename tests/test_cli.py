@@ -100,6 +100,19 @@ def test_a_config_yaml_that_cannot_be_read_is_an_error(tmp_path, monkeypatch, ca
     assert not (tmp_path / "output").exists()
 
 
+def test_a_content_folder_that_is_not_there_is_an_error_not_an_empty_site(make_site, capsys):
+    site = make_site({"bochum/strassenbauer.md": article()})
+    assert site.build("-q") == 0
+    before = site.files()
+    assert site.build("-q", "--content", "inhalt") == 1  # a typo
+    assert capsys.readouterr().err == (
+        "inhalt: the content folder does not exist\n"
+        "  hint: create it (python build.py new makes the first article), or set content_dir in "
+        "config.yaml or --content to the folder that holds the articles\n"
+        "error: 1 error in 1 file; output/ was left unchanged.\n")
+    assert site.files() == before
+
+
 def test_missing_explicit_config_file_exits_1(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert main(["build", "--config", "nope.yaml"]) == 1

@@ -188,3 +188,13 @@ def test_missing_file_is_an_error(tmp_path):
         load_config(tmp_path / "nope.yaml")
     (problem,) = info.value.problems
     assert problem.message == "config file not found" and "--config" in problem.hint
+
+
+def test_a_folder_behind_a_symbolic_link_in_a_circle_is_a_config_error(tmp_path):
+    (tmp_path / "kreis").symlink_to("kreis")
+    path = tmp_path / "config.yaml"
+    path.write_text("content_dir: kreis\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as failed:
+        load_config(path)
+    assert [(p.line, p.message, p.hint) for p in failed.value.problems] == [
+        (1, "'content_dir' leads through a symbolic link in a circle: kreis", "point it at a real folder")]

@@ -133,7 +133,13 @@ def test_discover_reports_what_it_cannot_take(tmp_path, monkeypatch):
 
 
 def test_discover_without_a_content_folder(tmp_path):
-    assert discover(tmp_path / "missing") == []
+    from careersite.errors import Problem
+    hint = ("create it (python build.py new makes the first article), or set content_dir in "
+            "config.yaml or --content to the folder that holds the articles")
+    found = discover(tmp_path / "missing")
+    assert found == [] and found.problems == [Problem("./", 0, 0, "the content folder does not exist", hint)]
+    (tmp_path / "file").write_text("x")
+    assert discover(tmp_path / "file").problems == [Problem("./", 0, 0, "the content folder is not a folder", hint)]
 
 
 # --- a valid article ------------------------------------------------------------------------
