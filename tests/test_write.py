@@ -176,6 +176,7 @@ def test_commit_changes_writes_removes_and_prunes_empty_folders(tmp_path):
         assert (st.st_size, st.st_mtime_ns) == (size, mtime)
     assert sorted(stats) == ["a/change.html", "a/grow.html", "d/added.html"]
     assert not (output / "b/c").exists() and (output / "b").is_dir()
+    finish_removals()  # (the staging folder goes in a thread, which a build waits for before it returns)
     assert not staging.exists()
 
 
