@@ -25,6 +25,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 from .cache import CacheDamaged, MarkupStore, State, load_state
 from .config import Config
 from .content import Article, discover, linked_source
+from .early import cache_folder
 from .errors import BuildFailed, Problem, did_you_mean
 from .extras import search
 from .markup import SAFE_SCHEMES
@@ -43,6 +44,7 @@ def check(config: Config, jobs: int = 0) -> tuple[list[Problem], list[Problem]]:
     The Markdown cache and the last build's parse results are reused (and the cache is
     updated), so a check after a build only reads the files that changed.
     """
+    cache_folder(config.cache_dir)  # (a BuildFailed where it cannot be used)
     try:
         return _check(config, load_state(config.cache_dir, config.output_dir), jobs)
     except CacheDamaged:  # as a build does: start again without the state

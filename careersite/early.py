@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from .errors import Problem
+from .errors import BuildFailed, Problem
 from .records import pickled_as_tuple
 from .write import scan_output
 
@@ -130,10 +130,31 @@ def printable_path(relpath: str) -> str:
     return os.fsencode(relpath).decode("utf-8", "backslashreplace")
 
 
+def cache_folder(cache_dir: Path) -> Path:
+    """``cache_dir``, made if missing; a :class:`BuildFailed` naming it where it cannot be made
+    or written (a file of that name, no permission)."""
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        if not os.access(cache_dir, os.W_OK | os.X_OK):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(cache_dir))
+    except OSError as exc:
+        try:
+            shown = os.path.relpath(exc.filename or cache_dir)
+        except ValueError:  # another drive on Windows
+            shown = str(exc.filename or cache_dir)
+        what = "a file is in the way" if isinstance(exc, (FileExistsError, NotADirectoryError)) else exc.strerror
+        raise BuildFailed([Problem(printable_path(shown), 0, 0, f"cannot use the cache folder: {what}",
+                                   "set cache_dir in config.yaml (or --cache-dir) to a folder careersite may "
+                                   "write; the cache is safe to delete")]) from None
+    return cache_dir
+
+
 @contextlib.contextmanager
 def build_lock(cache_dir: Path, notify=lambda msg: None) -> Iterator[None]:
-    """Hold an exclusive lock on the cache for one build; wait if another build holds it."""
-    cache_dir.mkdir(parents=True, exist_ok=True)
+    """Hold an exclusive lock on the cache for one build; wait if another build holds it.
+
+    A cache folder that cannot be made or written is a :class:`BuildFailed` (see cache_folder)."""
+    cache_folder(cache_dir)
     if sys.platform == "win32":  # pragma: no cover - no flock; builds there must not overlap
         yield
         return

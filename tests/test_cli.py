@@ -113,6 +113,19 @@ def test_a_content_folder_that_is_not_there_is_an_error_not_an_empty_site(make_s
     assert site.files() == before
 
 
+@pytest.mark.parametrize("command, written", [("build", "output/ was left unchanged"),
+                                              ("check", "nothing was written")])
+def test_a_cache_folder_that_cannot_be_used_is_an_error(make_site, capsys, command, written):
+    site = make_site({"bochum/strassenbauer.md": article()})
+    (site.root / "kaputt").write_text("a file where the cache folder should be")
+    assert site.run(command, "-q", "--cache-dir", "kaputt") == 1
+    assert capsys.readouterr().err == (
+        "kaputt: cannot use the cache folder: a file is in the way\n"
+        "  hint: set cache_dir in config.yaml (or --cache-dir) to a folder careersite may write; "
+        "the cache is safe to delete\n"
+        f"error: 1 error in 1 file; {written}.\n")
+
+
 def test_missing_explicit_config_file_exits_1(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert main(["build", "--config", "nope.yaml"]) == 1
