@@ -382,7 +382,7 @@ def code_version() -> str:
         for path in sorted(package.rglob("*.py")):
             h.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
     except OSError:  # not readable as files (a zipped install): the versions alone
-        return f"{__version__}+{sys.implementation.cache_tag}+{h.hexdigest()[:16]}"
+        h = hashlib.sha256(dependency_versions().encode())
     return f"{__version__}+{sys.implementation.cache_tag}+{h.hexdigest()[:16]}"
 
 

@@ -358,10 +358,8 @@ def _as_error(problem: Problem) -> Problem:
 
 
 def _display(path: Path) -> str:
-    try:
-        return os.path.relpath(path)
-    except ValueError:
-        return str(path)
+    from .early import display_path  # (early.py is imported by the build anyway; not by --help)
+    return display_path(path)
 
 
 def cmd_serve(args: argparse.Namespace, out: Output) -> int:

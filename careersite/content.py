@@ -113,6 +113,12 @@ def linked_source(source: str, path: str) -> str:
     return posixpath.normpath(posixpath.join(posixpath.dirname(source), path))
 
 
+def content_hash(data: bytes) -> str:
+    """An article file's content hash (``Article.content_hash``): what its stored read result
+    was made from (pipeline.read_sources compares a file's bytes with it)."""
+    return hashlib.sha256(data).hexdigest()[:32]
+
+
 @pickled_as_tuple
 class ReadResult(NamedTuple):
     article: Article | None
@@ -244,7 +250,7 @@ def read_article(path: Path, source: str, shown: str, *, locale: str, currency: 
         salary=salary, date=date, updated=updated, tags=tags,
         summary=summary or _shorten(body_markup.summary), draft=draft, body_key=key,
         headings=body_markup.headings, links=body_markup.links, words=body_markup.words, body_line=body_line,
-        role_slug=slugify(role), city_slug=slugify(city), content_hash=hashlib.sha256(data).hexdigest()[:32],
+        role_slug=slugify(role), city_slug=slugify(city), content_hash=content_hash(data),
         card_hash="", peer_hash="",
     )
     article = article._replace(card_hash=hashlib.sha256(repr(article.card()).encode()).hexdigest()[:32],

@@ -104,9 +104,7 @@ def discover(content_dir: Path) -> Found:
             except FileNotFoundError:
                 continue  # deleted while its folder was read
             except OSError as exc:
-                problem(prefix + name, f"cannot read the file: {exc.strerror}",
-                        "a symbolic link that leads to itself or in a circle: replace it with the file"
-                        if exc.errno == errno.ELOOP else "check that the file exists and is readable")
+                found.problems.append(unreadable(prefix + name, exc))
 
     if content_dir.is_dir():
         walk(str(content_dir), "")
@@ -130,6 +128,23 @@ def printable_path(relpath: str) -> str:
     return os.fsencode(relpath).decode("utf-8", "backslashreplace")
 
 
+def display_path(path: Path | str) -> str:
+    """``path`` as an author can open it: relative to the working folder where it can be (not
+    across drives on Windows), undecodable bytes as escapes."""
+    try:
+        shown = os.path.relpath(path)
+    except ValueError:  # another drive on Windows
+        shown = str(path)
+    return printable_path(shown)
+
+
+def unreadable(path: str, exc: OSError) -> Problem:
+    """The problem of a file that exists but cannot be read, ``path`` as shown."""
+    return Problem(path, 0, 0, f"cannot read the file: {exc.strerror}",
+                   "a symbolic link that leads to itself or in a circle: replace it with the file"
+                   if exc.errno == errno.ELOOP else "check that the file exists and is readable")
+
+
 def cache_folder(cache_dir: Path) -> Path:
     """``cache_dir``, made if missing; a :class:`BuildFailed` naming it where it cannot be made
     or written (a file of that name, no permission)."""
@@ -138,12 +153,9 @@ def cache_folder(cache_dir: Path) -> Path:
         if not os.access(cache_dir, os.W_OK | os.X_OK):
             raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(cache_dir))
     except OSError as exc:
-        try:
-            shown = os.path.relpath(exc.filename or cache_dir)
-        except ValueError:  # another drive on Windows
-            shown = str(exc.filename or cache_dir)
         what = "a file is in the way" if isinstance(exc, (FileExistsError, NotADirectoryError)) else exc.strerror
-        raise BuildFailed([Problem(printable_path(shown), 0, 0, f"cannot use the cache folder: {what}",
+        shown = display_path(exc.filename or cache_dir)
+        raise BuildFailed([Problem(shown, 0, 0, f"cannot use the cache folder: {what}",
                                    "set cache_dir in config.yaml (or --cache-dir) to a folder careersite may "
                                    "write; the cache is safe to delete")]) from None
     return cache_dir

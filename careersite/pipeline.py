@@ -43,9 +43,9 @@ from .cache import (
     state_path,
 )
 from .config import Config
-from .content import Article, ReadResult, Shared, Source, discover, read_article
+from .content import Article, ReadResult, Shared, Source, content_hash, discover, read_article
 from .early import Background as _Background
-from .early import Start, build_lock, sources_digest, sources_of
+from .early import Start, build_lock, display_path, sources_digest, sources_of
 from .early import found_sources as _found_sources
 from .errors import BuildFailed, Problem
 from .extras import feeds, search
@@ -496,12 +496,7 @@ class _Clock:
 def shown(config: Config, problem: Problem) -> Problem:
     """Give a problem in a content file the path an author can open (relative to the working folder)."""
     if problem.path.endswith((".md", "/")) and not os.path.isabs(problem.path):  # (a folder: see discover)
-        path = config.content_dir / problem.path
-        try:
-            shown = os.path.relpath(path)
-        except ValueError:  # another drive on Windows
-            shown = str(path)
-        return Problem(shown, problem.line, problem.column, problem.message, problem.hint, problem.severity)
+        return dataclasses.replace(problem, path=display_path(config.content_dir / problem.path))
     return problem
 
 
@@ -576,7 +571,7 @@ def _same_bytes(path: str, previous: Reads, relpath: str) -> bool:
             data = fh.read()
     except OSError:
         return False
-    return hashlib.sha256(data).hexdigest()[:32] == previous.content_hash(relpath)
+    return content_hash(data) == previous.content_hash(relpath)
 
 
 def _read_chunk(sources: Sequence[Source]) -> list[tuple[Source, ReadResult | None]]:

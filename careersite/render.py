@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-import errno
 import functools
 import hashlib
 import html as htmllib
@@ -39,7 +38,7 @@ from markupsafe import Markup
 from . import __version__, charts, codegen, markup
 from .config import Config
 from .content import linked_source
-from .early import printable_path, utf8_name
+from .early import display_path, unreadable, utf8_name
 from .errors import BuildFailed, Problem
 from .extras import feeds, sitemap, structured_data
 from .model import RESERVED, Site, Term
@@ -76,17 +75,13 @@ def theme_files(templates_dir: Path) -> list[tuple[str, bytes]]:
     problems: list[Problem] = []
 
     def problem(path: str, message: str, hint: str) -> None:
-        try:
-            shown = os.path.relpath(path)
-        except ValueError:  # another drive on Windows
-            shown = path
-        problems.append(Problem(printable_path(shown), 0, 0, message, hint))
+        problems.append(Problem(display_path(path), 0, 0, message, hint))
 
-    def unreadable(exc: OSError) -> None:
+    def unlisted(exc: OSError) -> None:
         problem(exc.filename, f"cannot read the folder: {exc.strerror}",
                 "make it readable (chmod a+rx), or move it out of the templates folder")
 
-    for root, dirs, files in os.walk(templates_dir, onerror=unreadable):
+    for root, dirs, files in os.walk(templates_dir, onerror=unlisted):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in [d for d in dirs if not utf8_name(d)]:
             dirs.remove(name)
@@ -101,9 +96,7 @@ def theme_files(templates_dir: Path) -> list[tuple[str, bytes]]:
             try:
                 out.append((path.relative_to(templates_dir).as_posix(), path.read_bytes()))
             except OSError as exc:
-                problem(str(path), f"cannot read the file: {exc.strerror}",
-                        "a symbolic link that leads to itself or in a circle: replace it with the file"
-                        if exc.errno == errno.ELOOP else "check that the file exists and is readable")
+                problems.append(unreadable(display_path(path), exc))
     if problems:
         raise BuildFailed(problems)
     return out
